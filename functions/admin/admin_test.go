@@ -1,0 +1,319 @@
+package admin_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/google/go-cmp/cmp"
+
+	"yinling/functions/admin"
+	"yinling/shared/apispec"
+	"yinling/shared/awscalls"
+	"yinling/shared/dynamostore"
+	"yinling/shared/group"
+	"yinling/shared/tenant"
+	"yinling/shared/testenv"
+)
+
+// Fixtures the sample events in events/admin refer to.
+const (
+	storeID      = "s-test"
+	otherStoreID = "s-other"
+	groupID      = "01JDQ7Z6W3V8G0X5Y4K2M9N1PA"
+	baseURL      = "https://yl.example"
+)
+
+var now = time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
+
+// fixture is a fresh table with two stores and one group, and a handler on it whose AWS calls
+// are counted.
+type fixture struct {
+	store   *dynamostore.Store
+	handler lambda.Handler
+	calls   *awscalls.Counter
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	calls := &awscalls.Counter{}
+	env := testenv.New(t, testenv.WithAPIOptions(calls.Register))
+	st := dynamostore.New(env.DynamoDB, env.TableName())
+	ctx := context.Background()
+	for _, s := range []tenant.Store{
+		{ID: storeID, Name: "幸福里药房", TimeZone: tenant.DefaultTimeZone, PushCap: 2, CreatedAt: now},
+		{ID: otherStoreID, Name: "隔壁药房", TimeZone: tenant.DefaultTimeZone, PushCap: 2, CreatedAt: now},
+	} {
+		if err := st.CreateStore(ctx, s); err != nil {
+			t.Fatalf("seed store: %v", err)
+		}
+	}
+	if _, err := st.CreateGroup(ctx, group.Group{
+		ID: groupID, StoreID: storeID, Name: "邻里健康群", Covenant: "互相尊重", EntryRule: group.RuleOpen,
+		PushCap: 2, JoinCode: "SEED2345", CreatedBy: "staff-1", CreatedAt: now, UpdatedAt: now,
+	}, ""); err != nil {
+		t.Fatalf("seed group: %v", err)
+	}
+	h := admin.New(admin.Deps{
+		Store:   st,
+		Log:     slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Now:     func() time.Time { return now },
+		BaseURL: baseURL,
+	})
+	calls.Reset()
+	return &fixture{store: st, handler: lambda.NewHandler(h.Handle), calls: calls}
+}
+
+// invoke sends a payload through the production JSON path and returns the decoded response.
+func (f *fixture) invoke(t *testing.T, payload []byte) events.APIGatewayV2HTTPResponse {
+	t.Helper()
+	out, err := f.handler.Invoke(context.Background(), payload)
+	if err != nil {
+		t.Fatalf("Invoke: %v", err)
+	}
+	var resp events.APIGatewayV2HTTPResponse
+	if err := json.Unmarshal(out, &resp); err != nil {
+		t.Fatalf("decode response: %v", err)
+	}
+	return resp
+}
+
+// state is everything a refused request must leave unchanged: both stores' groups.
+func (f *fixture) state(t *testing.T) []group.Group {
+	t.Helper()
+	var all []group.Group
+	for _, s := range []string{storeID, otherStoreID} {
+		page, err := f.store.ListGroups(context.Background(), s, "", 100)
+		if err != nil {
+			t.Fatalf("list groups: %v", err)
+		}
+		all = append(all, page.Items...)
+	}
+	return all
+}
+
+func readEvent(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "events", "admin", name+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestHandleEvents(t *testing.T) {
+	spec, err := apispec.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		event     string
+		status    int
+		code      string // error code, for refusals
+		field     string
+		lang      string         // language the error message must be in
+		want      map[string]any // fields the success body must have
+		maxCalls  int            // DynamoDB calls the request may make
+		listCount int            // for lists: items expected
+	}{
+		{event: "list-groups", status: 200, listCount: 1, maxCalls: 1},
+		{event: "list-groups-page", status: 200, listCount: 1, maxCalls: 1},
+		{event: "list-groups-bad-limit", status: 400, code: "invalid_limit", field: "limit", lang: "zh"},
+		{event: "list-groups-bad-cursor", status: 400, code: "invalid_cursor", field: "cursor", lang: "zh"},
+		{event: "list-groups-no-token", status: 401, code: "unauthorized", lang: "zh"},
+		{event: "create-group", status: 201, maxCalls: 2, want: map[string]any{
+			"name": "幸福里健康群", "covenant": "互相尊重，不发广告。", "entryRule": "approval", "pushCap": 1.0}},
+		{event: "create-group-en", status: 201, maxCalls: 2, want: map[string]any{
+			"name": "Morning walkers", "covenant": "", "entryRule": "open", "pushCap": 2.0}},
+		{event: "create-group-bad-rule", status: 400, code: "invalid_entry_rule", field: "entryRule", lang: "zh", maxCalls: 1},
+		{event: "create-group-bad-rule-en", status: 400, code: "invalid_entry_rule", field: "entryRule", lang: "en", maxCalls: 1},
+		{event: "create-group-unknown-field", status: 400, code: "unknown_field", field: "storeId", lang: "zh"},
+		{event: "create-group-wrong-type", status: 400, code: "invalid_type", field: "pushCap", lang: "zh"},
+		{event: "create-group-malformed", status: 400, code: "invalid_json", lang: "zh"},
+		{event: "create-group-name-too-long", status: 400, code: "too_long", field: "name", lang: "zh", maxCalls: 1},
+		{event: "create-group-not-json", status: 415, code: "unsupported_media_type", lang: "zh"},
+		{event: "create-group-empty", status: 400, code: "body_required", lang: "zh"},
+		{event: "create-group-member-role", status: 403, code: "forbidden", lang: "zh"},
+		{event: "get-group", status: 200, maxCalls: 1, want: map[string]any{
+			"id": groupID, "name": "邻里健康群", "joinCode": "SEED2345", "joinUrl": baseURL + "/join/SEED2345"}},
+		{event: "get-group-other-store", status: 404, code: "group_not_found", lang: "zh", maxCalls: 1},
+		{event: "get-group-bad-id", status: 404, code: "group_not_found", lang: "zh"},
+		{event: "update-group", status: 200, maxCalls: 1, want: map[string]any{
+			"id": groupID, "name": "幸福里健康群（一群）", "pushCap": 3.0, "covenant": "互相尊重", "joinCode": "SEED2345"}},
+		{event: "update-group-empty", status: 400, code: "empty_update", lang: "zh"},
+		{event: "update-group-other-store", status: 404, code: "group_not_found", lang: "zh", maxCalls: 1},
+		{event: "create-invite", status: 201, maxCalls: 1, want: map[string]any{
+			"groupId": groupID, "maxUses": 20.0, "expiresAt": "2026-11-30T08:00:00Z"}},
+		{event: "create-invite-defaults", status: 201, maxCalls: 1, want: map[string]any{
+			"groupId": groupID, "maxUses": 1.0, "expiresAt": "2026-12-07T08:00:00Z"}},
+		{event: "create-invite-bad-ttl", status: 400, code: "invalid_invite_ttl", field: "ttlDays", lang: "zh"},
+		{event: "create-invite-other-store", status: 404, code: "group_not_found", lang: "zh", maxCalls: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.event, func(t *testing.T) {
+			f := newFixture(t)
+			payload := readEvent(t, tt.event)
+			var req events.APIGatewayV2HTTPRequest
+			if err := json.Unmarshal(payload, &req); err != nil {
+				t.Fatal(err)
+			}
+			before := f.state(t)
+			f.calls.Reset()
+
+			resp := f.invoke(t, payload)
+
+			calls := f.calls.Snapshot()
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status = %d, want %d; body %s", resp.StatusCode, tt.status, resp.Body)
+			}
+			if err := spec.CheckResponse(req.RouteKey, resp.StatusCode, resp.Headers["content-type"], []byte(resp.Body)); err != nil {
+				t.Errorf("response breaks the OpenAPI contract: %v", err)
+			}
+			if n := calls.Total(); n > tt.maxCalls {
+				t.Errorf("made %d AWS calls, want ≤ %d:\n%s", n, tt.maxCalls, calls)
+			}
+			for op := range calls.Count {
+				if strings.HasSuffix(op, ".Scan") {
+					t.Errorf("request path used %s", op)
+				}
+			}
+			if resp.Headers["x-request-id"] != req.RequestContext.RequestID {
+				t.Errorf("x-request-id = %q, want %q", resp.Headers["x-request-id"], req.RequestContext.RequestID)
+			}
+			var body map[string]any
+			if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
+				t.Fatalf("body is not JSON: %v", err)
+			}
+			if tt.code != "" {
+				checkRefusal(t, body, tt.code, tt.field, tt.lang)
+				if diff := cmp.Diff(before, f.state(t)); diff != "" {
+					t.Errorf("a refused request changed the table (-before +after):\n%s", diff)
+				}
+				return
+			}
+			if tt.listCount > 0 {
+				if items, _ := body["items"].([]any); len(items) != tt.listCount {
+					t.Errorf("items = %d, want %d", len(items), tt.listCount)
+				}
+			}
+			got := map[string]any{}
+			for k := range tt.want {
+				got[k] = body[k]
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("body (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func checkRefusal(t *testing.T, body map[string]any, code, field, lang string) {
+	t.Helper()
+	e, _ := body["error"].(map[string]any)
+	if e["code"] != code {
+		t.Errorf("error code = %v, want %s", e["code"], code)
+	}
+	if f, _ := e["field"].(string); f != field {
+		t.Errorf("error field = %q, want %q", f, field)
+	}
+	msg, _ := e["message"].(string)
+	if msg == "" || strings.HasPrefix(msg, "error.") {
+		t.Fatalf("error message %q is missing from the catalog", msg)
+	}
+	hasHan := strings.ContainsFunc(msg, func(r rune) bool { return unicode.Is(unicode.Han, r) })
+	if (lang == "zh") != hasHan {
+		t.Errorf("error message %q is not in %s", msg, lang)
+	}
+}
+
+func TestCreateGroupIsIdempotent(t *testing.T) {
+	f := newFixture(t)
+	payload := readEvent(t, "create-group")
+	first := f.invoke(t, payload)
+	second := f.invoke(t, payload)
+	if first.StatusCode != 201 || second.StatusCode != 201 {
+		t.Fatalf("statuses = %d, %d; want 201, 201", first.StatusCode, second.StatusCode)
+	}
+	if diff := cmp.Diff(first.Body, second.Body); diff != "" {
+		t.Errorf("a retried create returned another group (-first +second):\n%s", diff)
+	}
+	if n := len(f.state(t)); n != 2 { // the seeded group and the created one
+		t.Errorf("groups = %d after a retried create, want 2", n)
+	}
+}
+
+func TestRejectsOversizedBody(t *testing.T) {
+	f := newFixture(t)
+	var req events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(readEvent(t, "create-group"), &req); err != nil {
+		t.Fatal(err)
+	}
+	req.Body = `{"name":"` + strings.Repeat("群", 25_000) + `"}` // 75 KB of UTF-8
+	payload, _ := json.Marshal(req)
+	before := f.state(t)
+	resp := f.invoke(t, payload)
+	if resp.StatusCode != 413 {
+		t.Fatalf("status = %d, want 413", resp.StatusCode)
+	}
+	if diff := cmp.Diff(before, f.state(t)); diff != "" {
+		t.Errorf("an oversized request changed the table:\n%s", diff)
+	}
+}
+
+// Pages follow one another without gaps or repeats, each costing one Query.
+func TestListGroupsPaginates(t *testing.T) {
+	f := newFixture(t)
+	for i := 0; i < 4; i++ {
+		if resp := f.invoke(t, readEvent(t, "create-group-en")); resp.StatusCode != 201 {
+			t.Fatalf("create: %d %s", resp.StatusCode, resp.Body)
+		}
+	}
+	var req events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(readEvent(t, "list-groups-page"), &req); err != nil {
+		t.Fatal(err)
+	}
+	req.QueryStringParameters = map[string]string{"limit": "2"}
+	seen := map[string]bool{}
+	f.calls.Reset()
+	for page := 0; ; page++ {
+		if page > 5 {
+			t.Fatal("pagination does not end")
+		}
+		payload, _ := json.Marshal(req)
+		resp := f.invoke(t, payload)
+		var body struct {
+			Items []struct {
+				ID string `json:"id"`
+			} `json:"items"`
+			Cursor string `json:"cursor"`
+		}
+		if err := json.Unmarshal([]byte(resp.Body), &body); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("page %d: %d %s", page, resp.StatusCode, resp.Body)
+		}
+		for _, it := range body.Items {
+			if seen[it.ID] {
+				t.Fatalf("group %s listed twice", it.ID)
+			}
+			seen[it.ID] = true
+		}
+		if body.Cursor == "" {
+			break
+		}
+		req.QueryStringParameters["cursor"] = body.Cursor
+	}
+	if len(seen) != 5 {
+		t.Errorf("listed %d groups, want 5", len(seen))
+	}
+	if n := f.calls.Snapshot().Count["DynamoDB.Query"]; n > 3 {
+		t.Errorf("%d Query calls for 5 groups at 2 a page, want ≤ 3", n)
+	}
+}

@@ -1,0 +1,9 @@
+// Command admin is the admin function's Lambda entry point.
+package main
+
+import (
+	"yinling/functions/admin"
+	"yinling/shared/lambdamain"
+)
+
+func main() { lambdamain.Run(admin.Wire) }

@@ -1,0 +1,9 @@
+// Command escalator is the escalator function's Lambda entry point.
+package main
+
+import (
+	"yinling/functions/escalator"
+	"yinling/shared/lambdamain"
+)
+
+func main() { lambdamain.Run(escalator.Wire) }

@@ -1,0 +1,9 @@
+// Command promotions is the promotions function's Lambda entry point.
+package main
+
+import (
+	"yinling/functions/promotions"
+	"yinling/shared/lambdamain"
+)
+
+func main() { lambdamain.Run(promotions.Wire) }

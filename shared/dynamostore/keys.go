@@ -1,0 +1,57 @@
+package dynamostore
+
+// Every key string of the table is built in this file. Keys are a persistent data contract:
+// changing one orphans every item written with the old form, so keys_test.go pins them.
+//
+// Tenant-owned items all live under keys that start with STORE#<store>. The only exceptions are
+// global lookups that a caller reaches before it knows the store — a join/invite code — and those
+// items carry the store id inside them.
+
+// Attribute names of the keys and indexes, as declared in template.yaml.
+const (
+	attrPK     = "PK"
+	attrSK     = "SK"
+	attrGSI1PK = "GSI1PK"
+	attrGSI1SK = "GSI1SK"
+	attrTTL    = "ExpiresAt"
+	indexGSI1  = "GSI1"
+)
+
+// Sort-key prefixes of the items that share a store's partition.
+const (
+	skStore       = "STORE"
+	skStaffPrefix = "STAFF#"
+	skGroupPrefix = "GROUP#"
+	skDoctorPfx   = "DOCTOR#"
+	skCode        = "CODE"
+	gsiInvitePfx  = "INVITE#"
+)
+
+func storePK(store string) string { return "STORE#" + store }
+
+// storeKey is the store's own profile item.
+func storeKey(store string) (pk, sk string) { return storePK(store), skStore }
+
+// staffKey is one staff member of a store.
+func staffKey(store, staff string) (pk, sk string) { return storePK(store), skStaffPrefix + staff }
+
+// groupKey is one community group; groups of a store are listed with begins_with(SK, "GROUP#"),
+// in creation order because group ids are ULIDs.
+func groupKey(store, group string) (pk, sk string) { return storePK(store), skGroupPrefix + group }
+
+// doctorKey is one doctor a store invites for Q&A sessions.
+func doctorKey(store, doctor string) (pk, sk string) { return storePK(store), skDoctorPfx + doctor }
+
+// idempotencyKey records the result of a create made with an Idempotency-Key header, per store
+// and per kind of create, so a retried request returns the first result.
+func idempotencyKey(store, scope, key string) (pk, sk string) {
+	return storePK(store), "IDEM#" + scope + "#" + key
+}
+
+// codeKey is the global lookup of a join, invite or referral code.
+func codeKey(code string) (pk, sk string) { return "CODE#" + code, skCode }
+
+// groupInvitesKey lists a group's staff invites, newest last, in GSI1.
+func groupInvitesKey(store, group, createdAt, code string) (pk, sk string) {
+	return storePK(store) + "#GROUP#" + group + "#INVITES", gsiInvitePfx + createdAt + "#" + code
+}

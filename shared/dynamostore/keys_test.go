@@ -1,0 +1,56 @@
+package dynamostore
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// These strings are stored in production tables: a change here is a data migration, not a
+// refactor. Update the expectations only together with a migration.
+func TestKeys(t *testing.T) {
+	type kv struct{ PK, SK string }
+	k := func(pk, sk string) kv { return kv{pk, sk} }
+	tests := []struct {
+		name string
+		got  kv
+		want kv
+	}{
+		{"store", k(storeKey("s1")), kv{"STORE#s1", "STORE"}},
+		{"staff", k(staffKey("s1", "u1")), kv{"STORE#s1", "STAFF#u1"}},
+		{"group", k(groupKey("s1", "01JDQ7Z6W3V8G0X5Y4K2M9N1PA")), kv{"STORE#s1", "GROUP#01JDQ7Z6W3V8G0X5Y4K2M9N1PA"}},
+		{"doctor", k(doctorKey("s1", "D1")), kv{"STORE#s1", "DOCTOR#D1"}},
+		{"idempotency", k(idempotencyKey("s1", "group", "k-1")), kv{"STORE#s1", "IDEM#group#k-1"}},
+		{"code", k(codeKey("ABCD2345")), kv{"CODE#ABCD2345", "CODE"}},
+		{"group invites", k(groupInvitesKey("s1", "G1", "2026-11-23T08:00:00Z", "ABCD2345")),
+			kv{"STORE#s1#GROUP#G1#INVITES", "INVITE#2026-11-23T08:00:00Z#ABCD2345"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, tt.got); diff != "" {
+				t.Errorf("key (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestTenantKeysStartWithStore(t *testing.T) {
+	pks := []string{}
+	for _, f := range []func() (string, string){
+		func() (string, string) { return storeKey("s") },
+		func() (string, string) { return staffKey("s", "x") },
+		func() (string, string) { return groupKey("s", "x") },
+		func() (string, string) { return doctorKey("s", "x") },
+		func() (string, string) { return idempotencyKey("s", "x", "k") },
+		func() (string, string) { return groupInvitesKey("s", "g", "t", "c") },
+	} {
+		pk, _ := f()
+		pks = append(pks, pk)
+	}
+	for _, pk := range pks {
+		if pk != "STORE#s" && !strings.HasPrefix(pk, "STORE#s#") {
+			t.Errorf("tenant key %q does not start with STORE#<store>", pk)
+		}
+	}
+}

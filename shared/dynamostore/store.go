@@ -1,0 +1,137 @@
+// Package dynamostore is Yinling's one DynamoDB table: one method per access pattern, the key
+// builders (keys.go), the storage structs and their converters to domain types. Every request
+// path uses GetItem, Query, BatchGetItem or transactions — never Scan — and every Query is bounded
+// by a limit and resumed with an opaque cursor.
+//
+// Access patterns (key condition → index):
+//
+//	get store profile              PK=STORE#s, SK=STORE                       table
+//	get staff member               PK=STORE#s, SK=STAFF#u                     table
+//	create group (+ its join code) Put GROUP#g and CODE#c in one transaction  table
+//	get group                      PK=STORE#s, SK=GROUP#g                     table
+//	list groups of a store         PK=STORE#s, SK begins_with GROUP#          table
+//	update group fields            UpdateItem GROUP#g if it exists            table
+//	create invite into a group     ConditionCheck GROUP#g + Put CODE#c        table
+//	list invites of a group        GSI1PK=STORE#s#GROUP#g#INVITES             GSI1
+//	resolve a join/invite code     PK=CODE#c, SK=CODE                         table
+//	get doctor                     PK=STORE#s, SK=DOCTOR#d                    table
+package dynamostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"yinling/shared/fail"
+)
+
+// Store reads and writes the table.
+type Store struct {
+	db    *dynamodb.Client
+	table string
+}
+
+// New returns a Store on table. The client is created once per process by the caller.
+func New(db *dynamodb.Client, table string) *Store {
+	return &Store{db: db, table: table}
+}
+
+// ErrExists reports that a create found its item already there.
+var ErrExists = errors.New("dynamostore: item exists")
+
+// ErrCodeTaken reports that a freshly drawn code is already in use; draw another.
+var ErrCodeTaken = errors.New("dynamostore: code taken")
+
+// Page is one page of a listing; Cursor is empty on the last page.
+type Page[T any] struct {
+	Items  []T
+	Cursor string
+}
+
+// capacity asks DynamoDB to report consumed capacity on every call: it costs nothing and lets
+// the call-counting middleware publish write and read units per operation.
+const capacity = types.ReturnConsumedCapacityTotal
+
+// Item types, stored in attribute T so an item read in isolation (an export, a debugging
+// session, a stream) says what it is.
+const (
+	typeStore  = "store"
+	typeStaff  = "staff"
+	typeGroup  = "group"
+	typeCode   = "code"
+	typeDoctor = "doctor"
+)
+
+func (s *Store) getItem(ctx context.Context, pk, sk string, out any) error {
+	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:              &s.table,
+		Key:                    key(pk, sk),
+		ReturnConsumedCapacity: capacity,
+	})
+	if err != nil {
+		return err
+	}
+	if res.Item == nil {
+		return fail.ErrNotFound
+	}
+	return attributevalue.UnmarshalMap(res.Item, out)
+}
+
+// putNew writes item only if no item has its key.
+func (s *Store) putNew(ctx context.Context, item any) error {
+	av, err := attributevalue.MarshalMap(item)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:              &s.table,
+		Item:                   av,
+		ConditionExpression:    aws.String("attribute_not_exists(PK)"),
+		ReturnConsumedCapacity: capacity,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return ErrExists
+	}
+	return err
+}
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		attrPK: &types.AttributeValueMemberS{Value: pk},
+		attrSK: &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+// cancelReasons returns the cancellation reason codes of a cancelled transaction, one per item
+// in order, or nil if err is not a cancellation.
+func cancelReasons(err error) []string {
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		return nil
+	}
+	codes := make([]string, len(tce.CancellationReasons))
+	for i, r := range tce.CancellationReasons {
+		codes[i] = aws.ToString(r.Code)
+	}
+	return codes
+}
+
+// ttl is the epoch-seconds form the table's TTL attribute needs.
+func ttl(t time.Time) int64 { return t.Unix() }
+
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := fail.As(err); ok {
+		return err
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}

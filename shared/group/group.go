@@ -1,0 +1,187 @@
+// Package group owns a store's community groups (社群) and the staff invites that let people
+// into them: the rules a group must keep, with no knowledge of where groups are stored.
+package group
+
+import (
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"yinling/shared/fail"
+)
+
+// EntryRule says who may join a group.
+type EntryRule string
+
+// Entry rules (设置门槛).
+const (
+	RuleOpen     EntryRule = "open"     // anyone with the group's code joins after verifying
+	RuleInvite   EntryRule = "invite"   // a staff invite or a member's referral is required
+	RuleApproval EntryRule = "approval" // staff approve each member
+)
+
+// Valid reports whether r is a known rule.
+func (r EntryRule) Valid() bool { return r == RuleOpen || r == RuleInvite || r == RuleApproval }
+
+// Group is a community group of one store.
+type Group struct {
+	ID        string
+	StoreID   string
+	Name      string
+	Covenant  string // 社群公约, accepted by every member on joining
+	EntryRule EntryRule
+	PushCap   int    // promotional messages per member per rolling 7 days
+	JoinCode  string // printed as the group's QR code
+	CreatedBy string // staff id
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Limits of a group's fields.
+const (
+	MaxNameLen     = 40
+	MaxCovenantLen = 2000
+	MaxPushCap     = 21
+)
+
+// Errors a caller can cause.
+var (
+	ErrNotFound         = &fail.Error{Kind: fail.NotFound, Code: "group_not_found"}
+	ErrNameRequired     = &fail.Error{Kind: fail.Invalid, Code: "required", Field: "name"}
+	ErrNameTooLong      = &fail.Error{Kind: fail.Invalid, Code: "too_long", Field: "name"}
+	ErrCovenantTooLong  = &fail.Error{Kind: fail.Invalid, Code: "too_long", Field: "covenant"}
+	ErrInvalidEntryRule = &fail.Error{Kind: fail.Invalid, Code: "invalid_entry_rule", Field: "entryRule"}
+	ErrInvalidPushCap   = &fail.Error{Kind: fail.Invalid, Code: "invalid_push_cap", Field: "pushCap"}
+	ErrEmptyUpdate      = &fail.Error{Kind: fail.Invalid, Code: "empty_update"}
+	ErrInvalidText      = &fail.Error{Kind: fail.Invalid, Code: "invalid_text"}
+)
+
+// Draft is what staff submit to create a group.
+type Draft struct {
+	Name      string
+	Covenant  string
+	EntryRule EntryRule // default RuleOpen
+	PushCap   *int      // default: the store's
+}
+
+// Patch changes some fields of a group; nil fields stay as they are.
+type Patch struct {
+	Name      *string
+	Covenant  *string
+	EntryRule *EntryRule
+	PushCap   *int
+}
+
+// New validates d and returns the group it describes, without an id or join code.
+func New(d Draft, storePushCap int) (Group, error) {
+	g := Group{EntryRule: RuleOpen, PushCap: storePushCap}
+	if d.EntryRule != "" {
+		g.EntryRule = d.EntryRule
+	}
+	if d.PushCap != nil {
+		g.PushCap = *d.PushCap
+	}
+	var err error
+	if g.Name, err = validName(d.Name); err != nil {
+		return Group{}, err
+	}
+	if g.Covenant, err = validCovenant(d.Covenant); err != nil {
+		return Group{}, err
+	}
+	if err := validRule(g.EntryRule); err != nil {
+		return Group{}, err
+	}
+	if err := validPushCap(g.PushCap); err != nil {
+		return Group{}, err
+	}
+	return g, nil
+}
+
+// Validate checks the fields p sets and returns p with surrounding space trimmed. Fields are
+// independent, so a patch can be applied without reading the group first.
+func (p Patch) Validate() (Patch, error) {
+	if p == (Patch{}) {
+		return p, ErrEmptyUpdate
+	}
+	if p.Name != nil {
+		n, err := validName(*p.Name)
+		if err != nil {
+			return p, err
+		}
+		p.Name = &n
+	}
+	if p.Covenant != nil {
+		c, err := validCovenant(*p.Covenant)
+		if err != nil {
+			return p, err
+		}
+		p.Covenant = &c
+	}
+	if p.EntryRule != nil {
+		if err := validRule(*p.EntryRule); err != nil {
+			return p, err
+		}
+	}
+	if p.PushCap != nil {
+		if err := validPushCap(*p.PushCap); err != nil {
+			return p, err
+		}
+	}
+	return p, nil
+}
+
+func validName(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		return "", ErrNameRequired
+	case utf8.RuneCountInString(s) > MaxNameLen:
+		return "", ErrNameTooLong
+	case !CleanText(s, false):
+		return "", ErrInvalidText.OnField("name")
+	}
+	return s, nil
+}
+
+func validCovenant(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case utf8.RuneCountInString(s) > MaxCovenantLen:
+		return "", ErrCovenantTooLong
+	case !CleanText(s, true):
+		return "", ErrInvalidText.OnField("covenant")
+	}
+	return s, nil
+}
+
+func validRule(r EntryRule) error {
+	if !r.Valid() {
+		return ErrInvalidEntryRule
+	}
+	return nil
+}
+
+func validPushCap(n int) error {
+	if n < 0 || n > MaxPushCap {
+		return ErrInvalidPushCap
+	}
+	return nil
+}
+
+// CleanText reports whether s is valid UTF-8 without control characters (newlines allowed when
+// multiline): such characters break pages, CSV exports and SMS templates.
+func CleanText(s string, multiline bool) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if multiline && (r == '\n' || r == '\r') {
+			continue
+		}
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return false
+		}
+	}
+	return true
+}
