@@ -6,6 +6,7 @@ package dispatcher
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -28,8 +29,14 @@ func Wire(env Env, cfg aws.Config, log *slog.Logger) *Handler {
 	return &Handler{log: log}
 }
 
+// Tick reports what one run did.
+type Tick struct {
+	ScheduledFor time.Time `json:"scheduledFor"`
+	Enqueued     int       `json:"enqueued"`
+}
+
 // Handle runs one tick of the schedule.
-func (h *Handler) Handle(ctx context.Context, ev events.EventBridgeEvent) error {
+func (h *Handler) Handle(ctx context.Context, ev events.EventBridgeEvent) (Tick, error) {
 	h.log.InfoContext(ctx, "dispatcher tick", "scheduled_for", ev.Time)
-	return nil
+	return Tick{ScheduledFor: ev.Time}, nil
 }

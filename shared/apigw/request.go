@@ -19,15 +19,13 @@ const MaxBody = 64 << 10
 
 // Errors of the request layer.
 var (
-	ErrBodyRequired   = &fail.Error{Kind: fail.Invalid, Code: "body_required"}
-	ErrBodyTooLarge   = &fail.Error{Kind: fail.TooLarge, Code: "body_too_large"}
-	ErrInvalidJSON    = &fail.Error{Kind: fail.Invalid, Code: "invalid_json"}
-	ErrInvalidType    = &fail.Error{Kind: fail.Invalid, Code: "invalid_type"}
-	ErrUnknownField   = &fail.Error{Kind: fail.Invalid, Code: "unknown_field"}
-	ErrUnsupportedMT  = &fail.Error{Kind: fail.Unsupported, Code: "unsupported_media_type"}
-	ErrInvalidLimit   = &fail.Error{Kind: fail.Invalid, Code: "invalid_limit", Field: "limit"}
-	ErrInvalidPathID  = &fail.Error{Kind: fail.Invalid, Code: "invalid_id"}
-	ErrNotFoundPathID = &fail.Error{Kind: fail.NotFound, Code: "not_found"}
+	ErrBodyRequired  = &fail.Error{Kind: fail.Invalid, Code: "body_required"}
+	ErrBodyTooLarge  = &fail.Error{Kind: fail.TooLarge, Code: "body_too_large"}
+	ErrInvalidJSON   = &fail.Error{Kind: fail.Invalid, Code: "invalid_json"}
+	ErrInvalidType   = &fail.Error{Kind: fail.Invalid, Code: "invalid_type"}
+	ErrUnknownField  = &fail.Error{Kind: fail.Invalid, Code: "unknown_field"}
+	ErrUnsupportedMT = &fail.Error{Kind: fail.Unsupported, Code: "unsupported_media_type"}
+	ErrInvalidLimit  = &fail.Error{Kind: fail.Invalid, Code: "invalid_limit", Field: "limit"}
 )
 
 // Body returns the raw request body, decoded from base64 when API Gateway encoded it, and refuses
@@ -102,16 +100,6 @@ func Limit(r *Request, def, max int) (int, error) {
 		return 0, ErrInvalidLimit
 	}
 	return n, nil
-}
-
-// PathID returns the path parameter name, which must look like one of our ids. An id that
-// cannot exist answers 404 rather than 400, so probing tells nothing.
-func PathID(r *Request, name string, valid func(string) bool) (string, error) {
-	id := r.PathParameters[name]
-	if !valid(id) {
-		return "", ErrNotFoundPathID
-	}
-	return id, nil
 }
 
 // Staff returns the staff identity that the JWT authorizer verified. In AWS, API Gateway has

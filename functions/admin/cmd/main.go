@@ -6,4 +6,4 @@ import (
 	"yinling/shared/lambdamain"
 )
 
-func main() { lambdamain.Run(admin.Wire) }
+func main() { lambdamain.Run(admin.Wire, (*admin.Handler).Handle) }

@@ -6,4 +6,4 @@ import (
 	"yinling/shared/lambdamain"
 )
 
-func main() { lambdamain.Run(dispatcher.Wire) }
+func main() { lambdamain.Run(dispatcher.Wire, (*dispatcher.Handler).Handle) }

@@ -6,4 +6,4 @@ import (
 	"yinling/shared/lambdamain"
 )
 
-func main() { lambdamain.Run(escalator.Wire) }
+func main() { lambdamain.Run(escalator.Wire, (*escalator.Handler).Handle) }

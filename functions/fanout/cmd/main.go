@@ -6,4 +6,4 @@ import (
 	"yinling/shared/lambdamain"
 )
 
-func main() { lambdamain.Run(fanout.Wire) }
+func main() { lambdamain.Run(fanout.Wire, (*fanout.Handler).Handle) }

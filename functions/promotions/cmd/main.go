@@ -6,4 +6,4 @@ import (
 	"yinling/shared/lambdamain"
 )
 
-func main() { lambdamain.Run(promotions.Wire) }
+func main() { lambdamain.Run(promotions.Wire, (*promotions.Handler).Handle) }

@@ -6,4 +6,4 @@ import (
 	"yinling/shared/lambdamain"
 )
 
-func main() { lambdamain.Run(qa.Wire) }
+func main() { lambdamain.Run(qa.Wire, (*qa.Handler).Handle) }

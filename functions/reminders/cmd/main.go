@@ -6,4 +6,4 @@ import (
 	"yinling/shared/lambdamain"
 )
 
-func main() { lambdamain.Run(reminders.Wire) }
+func main() { lambdamain.Run(reminders.Wire, (*reminders.Handler).Handle) }

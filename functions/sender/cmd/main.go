@@ -6,4 +6,4 @@ import (
 	"yinling/shared/lambdamain"
 )
 
-func main() { lambdamain.Run(sender.Wire) }
+func main() { lambdamain.Run(sender.Wire, (*sender.Handler).Handle) }

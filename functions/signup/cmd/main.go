@@ -6,4 +6,4 @@ import (
 	"yinling/shared/lambdamain"
 )
 
-func main() { lambdamain.Run(signup.Wire) }
+func main() { lambdamain.Run(signup.Wire, (*signup.Handler).Handle) }

@@ -1,0 +1,436 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/google/go-cmp/cmp"
+	"gopkg.in/yaml.v3"
+
+	"yinling/shared/apigw"
+	"yinling/shared/i18n"
+	assets "yinling/web"
+)
+
+// pageBudget is the most one page may weigh: its HTML plus the CSS and JS it references.
+const pageBudget = 50 << 10
+
+func newHandler(t *testing.T) *Handler {
+	t.Helper()
+	return New(Deps{Log: slog.New(slog.DiscardHandler)})
+}
+
+// invoke runs payload through the same JSON path Lambda uses and decodes the response.
+func invoke(t *testing.T, h *Handler, payload []byte) apigw.Response {
+	t.Helper()
+	out, err := lambda.NewHandler(h.Handle).Invoke(context.Background(), payload)
+	if err != nil {
+		t.Fatalf("invoke: %v", err)
+	}
+	var resp apigw.Response
+	if err := json.Unmarshal(out, &resp); err != nil {
+		t.Fatalf("decode response: %v", err)
+	}
+	return resp
+}
+
+// get builds a minimal request for routeKey and invokes it.
+func get(t *testing.T, h *Handler, routeKey string, query, headers map[string]string) apigw.Response {
+	t.Helper()
+	req := apigw.Request{Version: "2.0", RouteKey: routeKey, QueryStringParameters: query, Headers: headers}
+	if file, ok := strings.CutPrefix(routeKey, "GET /static/"); ok {
+		req.RouteKey = "GET /static/{file}"
+		req.PathParameters = map[string]string{"file": file}
+	}
+	b, err := json.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return invoke(t, h, b)
+}
+
+// readEvent reads events/web/<name>.json. With fresh set, the event's ?v= and If-None-Match
+// (where present) become that file's current values: they are content hashes, which change with
+// every edit of the file, while everything else in the event stays as AWS sent it.
+func readEvent(t *testing.T, name string, fresh *staticFile) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "events", "web", name+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh == nil {
+		return b
+	}
+	var req events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(b, &req); err != nil {
+		t.Fatalf("event %s: %v", name, err)
+	}
+	req.QueryStringParameters["v"] = fresh.version
+	req.RawQueryString = "v=" + fresh.version
+	if _, ok := req.Headers["if-none-match"]; ok {
+		req.Headers["if-none-match"] = fresh.etag
+	}
+	if b, err = json.Marshal(req); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// result is what a case compares: the status and the headers it names.
+type result struct {
+	Status  int
+	Headers map[string]string
+}
+
+func securityHeaders(more map[string]string) map[string]string {
+	h := map[string]string{
+		"content-security-policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+		"x-content-type-options":  "nosniff",
+		"referrer-policy":         "strict-origin-when-cross-origin",
+	}
+	for k, v := range more {
+		h[k] = v
+	}
+	return h
+}
+
+func htmlHeaders(lang string, more map[string]string) map[string]string {
+	h := securityHeaders(map[string]string{
+		"content-type":     "text/html; charset=utf-8",
+		"cache-control":    "no-cache",
+		"content-language": lang,
+		"vary":             "Accept-Language",
+	})
+	for k, v := range more {
+		h[k] = v
+	}
+	return h
+}
+
+func TestEvents(t *testing.T) {
+	h := newHandler(t)
+	css, js := h.static["app.css"], h.static["admin.js"]
+	tests := []struct {
+		event    string
+		fresh    *staticFile
+		want     result
+		contains []string
+		empty    bool // the body must be empty (304)
+	}{
+		{
+			event: "home-zh",
+			want:  result{200, htmlHeaders("zh-CN", nil)},
+			contains: []string{`<html lang="zh-CN">`, "请扫描门店里的二维码加入社群", "店员",
+				`href="/static/app.css?v=` + css.version + `"`, `href="?lang=en"`},
+		},
+		{
+			event:    "home-en",
+			want:     result{200, htmlHeaders("en", nil)},
+			contains: []string{`<html lang="en">`, "Please scan the QR code in the store", "Ask the staff", `href="?lang=zh-CN"`},
+		},
+		{
+			event:    "home-lang-query", // ?lang=en wins over a Chinese Accept-Language
+			want:     result{200, htmlHeaders("en", nil)},
+			contains: []string{`<html lang="en">`, "Welcome to Yinling"},
+		},
+		{
+			event: "admin",
+			want:  result{200, htmlHeaders("zh-CN", map[string]string{"x-robots-tag": "noindex, nofollow"})},
+			contains: []string{"员工令牌", "make token", "令牌无效或已经过期", "公开加入", "邀请加入", "审核加入",
+				`src="/static/admin.js?v=` + js.version + `"`, `type="password"`},
+		},
+		{
+			event: "static-css",
+			fresh: &css,
+			want: result{200, securityHeaders(map[string]string{
+				"content-type": "text/css; charset=utf-8", "cache-control": "public, max-age=31536000, immutable", "etag": css.etag,
+			})},
+			contains: []string{".primary", "font-size: 1.25rem"},
+		},
+		{
+			event: "static-css-stale", // a ?v= of other bytes: served, but never cached as immutable
+			want: result{200, securityHeaders(map[string]string{
+				"content-type": "text/css; charset=utf-8", "cache-control": "no-cache", "etag": css.etag,
+			})},
+			contains: []string{".primary"},
+		},
+		{
+			event: "static-js",
+			fresh: &js,
+			want: result{200, securityHeaders(map[string]string{
+				"content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=31536000, immutable", "etag": js.etag,
+			})},
+			contains: []string{"sessionStorage", "Idempotency-Key"},
+		},
+		{
+			event: "static-missing",
+			want: result{404, map[string]string{
+				"content-type": "application/json; charset=utf-8", "cache-control": "no-store", "x-content-type-options": "nosniff",
+			}},
+			contains: []string{`{"error":{"code":"not_found","message":"没有找到您要的内容。"}}`},
+		},
+		{
+			event: "static-if-none-match",
+			fresh: &css,
+			want: result{304, securityHeaders(map[string]string{
+				"content-type": "", "cache-control": "public, max-age=31536000, immutable", "etag": css.etag,
+			})},
+			empty: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.event, func(t *testing.T) {
+			payload := readEvent(t, tt.event, tt.fresh)
+			var req events.APIGatewayV2HTTPRequest
+			if err := json.Unmarshal(payload, &req); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Contains(h.Routes(), req.RouteKey) {
+				t.Fatalf("event routeKey %q is not one of the function's routes %v", req.RouteKey, h.Routes())
+			}
+			resp := invoke(t, h, payload)
+			got := result{Status: resp.StatusCode, Headers: map[string]string{}}
+			for k := range tt.want.Headers {
+				got.Headers[k] = resp.Headers[k]
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("response (-want +got):\n%s", diff)
+			}
+			if rid := resp.Headers["x-request-id"]; rid != req.RequestContext.RequestID {
+				t.Errorf("x-request-id = %q, want %q", rid, req.RequestContext.RequestID)
+			}
+			for _, s := range tt.contains {
+				if !strings.Contains(resp.Body, s) {
+					t.Errorf("body does not contain %q", s)
+				}
+			}
+			if tt.empty && resp.Body != "" {
+				t.Errorf("body = %d bytes, want none", len(resp.Body))
+			}
+		})
+	}
+}
+
+// A revisit of a page whose bytes have not changed costs a 304, in the language it was served in.
+func TestPageRevalidates(t *testing.T) {
+	h := newHandler(t)
+	first := get(t, h, "GET /", nil, map[string]string{"accept-language": "en"})
+	etag := first.Headers["etag"]
+	if etag == "" {
+		t.Fatal("page has no etag")
+	}
+	tests := []struct {
+		name    string
+		headers map[string]string
+		want    int
+	}{
+		{"same language", map[string]string{"accept-language": "en", "if-none-match": etag}, 304},
+		{"weak form", map[string]string{"accept-language": "en", "if-none-match": "W/" + etag}, 304},
+		{"other language", map[string]string{"accept-language": "zh-CN", "if-none-match": etag}, 200},
+		{"stale tag", map[string]string{"accept-language": "en", "if-none-match": `"0000"`}, 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := get(t, h, "GET /", nil, tt.headers).StatusCode; got != tt.want {
+				t.Errorf("status = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPageLang(t *testing.T) {
+	tests := []struct {
+		query, accept string
+		want          i18n.Lang
+	}{
+		{"", "", i18n.ZhCN},
+		{"", "en-US,en;q=0.9", i18n.En},
+		{"en", "zh-CN", i18n.En},
+		{"EN", "", i18n.En},
+		{"zh-CN", "en", i18n.ZhCN},
+		{"zh-cn", "en", i18n.ZhCN},
+		{"fr", "en", i18n.En}, // a language we do not speak: the browser's choice decides
+		{"<script>", "", i18n.ZhCN},
+	}
+	for _, tt := range tests {
+		r := &apigw.Request{
+			QueryStringParameters: map[string]string{"lang": tt.query},
+			Headers:               map[string]string{"accept-language": tt.accept},
+		}
+		if got := pageLang(r); got != tt.want {
+			t.Errorf("pageLang(?lang=%q, Accept-Language %q) = %q, want %q", tt.query, tt.accept, got, tt.want)
+		}
+	}
+}
+
+func TestETagMatch(t *testing.T) {
+	const etag = `"abc123"`
+	tests := []struct {
+		header string
+		want   bool
+	}{
+		{"", false},
+		{`"abc123"`, true},
+		{`W/"abc123"`, true},
+		{`"x", "abc123"`, true},
+		{`"x","y"`, false},
+		{`abc123`, false},
+		{"*", true},
+	}
+	for _, tt := range tests {
+		if got := etagMatch(tt.header, etag); got != tt.want {
+			t.Errorf("etagMatch(%q) = %v, want %v", tt.header, got, tt.want)
+		}
+	}
+}
+
+var staticRef = regexp.MustCompile(`(?:href|src)="/static/([^"?]+)\?v=([0-9a-f]+)"`)
+
+// Each page, in each language, with the CSS and JS it references, stays under the budget a cheap
+// phone on a weak signal can load quickly; every reference resolves to current bytes.
+func TestPageWeight(t *testing.T) {
+	h := newHandler(t)
+	for _, route := range []string{"GET /", "GET /admin"} {
+		for _, l := range i18n.Langs {
+			resp := get(t, h, route, map[string]string{"lang": string(l)}, nil)
+			total := len(resp.Body)
+			refs := staticRef.FindAllStringSubmatch(resp.Body, -1)
+			if len(refs) == 0 {
+				t.Errorf("%s (%s) references no static file", route, l)
+			}
+			for _, m := range refs {
+				f, ok := h.static[m[1]]
+				if !ok || f.version != m[2] {
+					t.Errorf("%s (%s) references /static/%s?v=%s, which is not current", route, l, m[1], m[2])
+					continue
+				}
+				total += len(f.body)
+			}
+			t.Logf("%s (%s): %d bytes with its CSS and JS (HTML %d)", route, l, total, len(resp.Body))
+			if total > pageBudget {
+				t.Errorf("%s (%s) weighs %d bytes, over the %d budget", route, l, total, pageBudget)
+			}
+		}
+	}
+}
+
+var tCall = regexp.MustCompile(`\{\{-?\s*T\s+"([^"]*)"`)
+
+// Every key a template asks for is a page key present in every catalog: a missing translation
+// fails here, not as a raw key on a senior's screen.
+func TestTemplateKeysExist(t *testing.T) {
+	var n int
+	err := fs.WalkDir(assets.Templates(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(assets.Templates(), p)
+		if err != nil {
+			return err
+		}
+		for _, m := range tCall.FindAllStringSubmatch(string(b), -1) {
+			n++
+			if !strings.HasPrefix(m[1], "page.") {
+				t.Errorf("%s: key %q does not start with page.", p, m[1])
+			}
+			if !i18n.Has(m[1]) {
+				t.Errorf("%s: key %q is missing from a catalog", p, m[1])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Fatal("found no T calls: has the template syntax changed?")
+	}
+	// The layout's language switch names the other language in itself.
+	if !i18n.Has("page.common.lang_name") {
+		t.Error(`key "page.common.lang_name" is missing from a catalog`)
+	}
+}
+
+var (
+	msgBlock = regexp.MustCompile(`(?s)<script type="application/json" id="msg">(.*?)</script>`)
+	msgUse   = regexp.MustCompile(`\bmsg\.(\w+)`)
+)
+
+// admin.js reads its texts from a JSON block the template fills; the block must be valid JSON in
+// every language and hold every text the script uses, entry rule names included.
+func TestAdminMessages(t *testing.T) {
+	h := newHandler(t)
+	js := h.static["admin.js"].body
+	want := []string{"open", "invite", "approval"} // looked up as msg[group.entryRule]
+	for _, m := range msgUse.FindAllStringSubmatch(js, -1) {
+		want = append(want, m[1])
+	}
+	for _, l := range i18n.Langs {
+		body := get(t, h, "GET /admin", map[string]string{"lang": string(l)}, nil).Body
+		m := msgBlock.FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("admin (%s): no message block", l)
+		}
+		var msgs map[string]string
+		if err := json.Unmarshal([]byte(m[1]), &msgs); err != nil {
+			t.Fatalf("admin (%s): message block is not JSON: %v", l, err)
+		}
+		for _, k := range want {
+			if msgs[k] == "" {
+				t.Errorf("admin (%s): message %q used by admin.js is missing", l, k)
+			}
+		}
+	}
+}
+
+// The routes the handler serves are exactly the WebFunction's events in template.yaml.
+func TestRoutesMatchTemplate(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tpl struct {
+		Resources map[string]struct {
+			Properties struct {
+				Events map[string]struct {
+					Type       string `yaml:"Type"`
+					Properties struct {
+						Method string `yaml:"Method"`
+						Path   string `yaml:"Path"`
+					} `yaml:"Properties"`
+				} `yaml:"Events"`
+			} `yaml:"Properties"`
+		} `yaml:"Resources"`
+	}
+	if err := yaml.Unmarshal(b, &tpl); err != nil {
+		t.Fatalf("parse template.yaml: %v", err)
+	}
+	var want []string
+	for _, e := range tpl.Resources["WebFunction"].Properties.Events {
+		if e.Type == "HttpApi" {
+			want = append(want, e.Properties.Method+" "+e.Properties.Path)
+		}
+	}
+	slices.Sort(want)
+	if diff := cmp.Diff(want, newHandler(t).Routes()); diff != "" {
+		t.Errorf("routes (-template.yaml +handler):\n%s", diff)
+	}
+}
+
+func TestWireNeedsNoAWS(t *testing.T) {
+	// The web function makes no AWS call, so its Wire takes no AWS config at all.
+	h := Wire(Env{BaseURL: "https://yl.example.cn"}, slog.New(slog.DiscardHandler))
+	if got := get(t, h, "GET /", nil, nil).StatusCode; got != 200 {
+		t.Fatalf("GET / = %d, want 200", got)
+	}
+}

@@ -1,0 +1,269 @@
+// Staff admin page: keeps the pasted staff token in sessionStorage (never in a URL), lists the
+// store's groups, creates groups and invites through /api/admin. Everything from the API is
+// inserted with textContent, never as HTML.
+(function () {
+  'use strict';
+
+  var KEY = 'yinling.staffToken';
+  var lang = document.documentElement.lang || 'zh-CN';
+  var $ = function (id) { return document.getElementById(id); };
+  var msg = JSON.parse($('msg').textContent);
+  var memToken = ''; // used only where sessionStorage is refused (some private modes)
+  var cursor = '';
+  var idemKey = newKey();
+
+  function getToken() {
+    try { return sessionStorage.getItem(KEY) || ''; } catch (e) { return memToken; }
+  }
+  function setToken(t) {
+    memToken = t;
+    try {
+      if (t) { sessionStorage.setItem(KEY, t); } else { sessionStorage.removeItem(KEY); }
+    } catch (e) { /* memToken is enough for this page's life */ }
+  }
+
+  // newKey returns a random UUID for Idempotency-Key; crypto.randomUUID needs a secure context,
+  // so a page opened over plain HTTP on a LAN address falls back to getRandomValues.
+  function newKey() {
+    if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
+    var b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 15) | 64;
+    b[8] = (b[8] & 63) | 128;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join('');
+    return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) + '-' + h.slice(20);
+  }
+
+  function show(el, text) {
+    el.textContent = text || '';
+    el.hidden = !text;
+  }
+
+  // Expired is thrown after a 401 has been dealt with, so callers stop without showing more.
+  function Expired() {}
+
+  // api calls the admin API and resolves to {status, data}; a 401 signs the page out.
+  async function api(method, path, body, extra) {
+    var headers = {
+      'Accept': 'application/json',
+      'Accept-Language': lang,
+      'Authorization': 'Bearer ' + getToken()
+    };
+    if (body !== undefined) { headers['Content-Type'] = 'application/json'; }
+    Object.keys(extra || {}).forEach(function (k) { headers[k] = extra[k]; });
+    var res;
+    try {
+      res = await fetch(path, {
+        method: method, headers: headers, cache: 'no-store', credentials: 'same-origin',
+        body: body === undefined ? undefined : JSON.stringify(body)
+      });
+    } catch (e) {
+      return { status: 0, data: { error: { code: 'network', message: msg.network } } };
+    }
+    var data = {};
+    try { data = await res.json(); } catch (e) { /* empty or not JSON */ }
+    if (res.status === 401) {
+      signOut(msg.tokenExpired);
+      throw new Expired();
+    }
+    return { status: res.status, data: data };
+  }
+
+  function errorOf(r) {
+    var e = (r.data && r.data.error) || {};
+    return { message: e.message || msg.network, field: e.field || '' };
+  }
+
+  // ---------------------------------------------------------------- sign in and out
+
+  function signIn() {
+    $('signin').hidden = true;
+    $('app').hidden = false;
+    show($('alert'), '');
+    $('groups').textContent = '';
+    cursor = '';
+    loadGroups();
+  }
+
+  function signOut(why) {
+    setToken('');
+    $('app').hidden = true;
+    $('signin').hidden = false;
+    $('groups').textContent = '';
+    show($('alert'), why || '');
+    $('token').focus();
+  }
+
+  $('token-form').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    var t = $('token').value.trim().replace(/^Bearer\s+/i, '');
+    if (!t) {
+      show($('token-error'), msg.tokenMissing);
+      $('token').setAttribute('aria-invalid', 'true');
+      $('token').focus();
+      return;
+    }
+    show($('token-error'), '');
+    $('token').removeAttribute('aria-invalid');
+    $('token').value = '';
+    setToken(t);
+    signIn();
+  });
+
+  $('sign-out').addEventListener('click', function () { signOut(''); });
+
+  // ---------------------------------------------------------------- the list
+
+  function link(dd, url) {
+    dd.textContent = '';
+    if (/^https?:\/\//i.test(url || '')) {
+      var a = document.createElement('a');
+      a.href = url;
+      a.textContent = url;
+      dd.appendChild(a);
+    } else {
+      dd.textContent = url || '';
+    }
+  }
+
+  function when(iso) {
+    try {
+      return new Date(iso).toLocaleString(lang, { dateStyle: 'medium', timeStyle: 'short' });
+    } catch (e) {
+      return iso;
+    }
+  }
+
+  function row(g) {
+    var li = $('group-tpl').content.firstElementChild.cloneNode(true);
+    var q = function (c) { return li.querySelector('.' + c); };
+    q('g-name').textContent = g.name;
+    q('g-rule').textContent = msg[g.entryRule] || g.entryRule;
+    q('g-code').textContent = g.joinCode;
+    link(q('g-link'), g.joinUrl);
+    q('g-cap').textContent = String(g.pushCap);
+    var btn = q('g-invite');
+    btn.addEventListener('click', async function () {
+      btn.disabled = true;
+      show(q('g-error'), '');
+      try {
+        var r = await api('POST', '/api/admin/groups/' + encodeURIComponent(g.id) + '/invites', {});
+        if (r.status === 201) {
+          q('i-code').textContent = r.data.code;
+          link(q('i-link'), r.data.url);
+          q('i-exp').textContent = when(r.data.expiresAt);
+          q('invite').hidden = false;
+        } else {
+          show(q('g-error'), errorOf(r).message);
+        }
+      } catch (e) {
+        if (!(e instanceof Expired)) { throw e; }
+      } finally {
+        btn.disabled = false;
+      }
+    });
+    return li;
+  }
+
+  async function loadGroups() {
+    var status = $('groups-status');
+    var more = $('more');
+    show(status, msg.loading);
+    more.disabled = true;
+    try {
+      var path = '/api/admin/groups' + (cursor ? '?cursor=' + encodeURIComponent(cursor) : '');
+      var r = await api('GET', path);
+      if (r.status !== 200) {
+        show(status, '');
+        show($('alert'), errorOf(r).message);
+        return;
+      }
+      var items = r.data.items || [];
+      items.forEach(function (g) { $('groups').appendChild(row(g)); });
+      cursor = r.data.cursor || '';
+      more.hidden = !cursor;
+      show(status, $('groups').children.length ? '' : msg.empty);
+    } catch (e) {
+      if (!(e instanceof Expired)) { throw e; }
+    } finally {
+      more.disabled = false;
+    }
+  }
+
+  $('more').addEventListener('click', loadGroups);
+
+  // ---------------------------------------------------------------- the create form
+
+  var form = $('create');
+  var fields = ['name', 'covenant', 'entryRule', 'pushCap'];
+
+  function clearErrors() {
+    fields.forEach(function (f) {
+      show($(f + '-error'), '');
+      var input = $(f);
+      if (input) { input.removeAttribute('aria-invalid'); }
+    });
+    show($('create-error'), '');
+    show($('create-status'), '');
+  }
+
+  // fieldError shows text next to the field the API named, or above the button when the field
+  // is not one of the form's.
+  function fieldError(field, text) {
+    var box = fields.indexOf(field) >= 0 ? $(field + '-error') : $('create-error');
+    show(box, text);
+    var input = $(field);
+    if (input) {
+      input.setAttribute('aria-invalid', 'true');
+      input.focus();
+    } else {
+      box.scrollIntoView({ block: 'center' });
+    }
+  }
+
+  form.addEventListener('submit', async function (ev) {
+    ev.preventDefault();
+    clearErrors();
+    var cap = $('pushCap').value.trim();
+    if (!/^\d{1,2}$/.test(cap)) {
+      fieldError('pushCap', msg.pushCapInvalid);
+      return;
+    }
+    var rule = form.querySelector('input[name="entryRule"]:checked');
+    var body = {
+      name: $('name').value,
+      covenant: $('covenant').value,
+      entryRule: rule ? rule.value : 'open',
+      pushCap: parseInt(cap, 10)
+    };
+    var submit = $('create-submit');
+    var label = submit.textContent;
+    submit.disabled = true;
+    submit.textContent = msg.saving;
+    try {
+      // The key stays the same until a create succeeds, so a retry after a lost answer cannot
+      // make the group twice.
+      var r = await api('POST', '/api/admin/groups', body, { 'Idempotency-Key': idemKey });
+      if (r.status === 201) {
+        idemKey = newKey();
+        var list = $('groups');
+        list.insertBefore(row(r.data), list.firstChild);
+        show($('groups-status'), '');
+        form.reset();
+        show($('create-status'), msg.created + r.data.name);
+        $('create-status').scrollIntoView({ block: 'nearest' });
+      } else {
+        var e = errorOf(r);
+        fieldError(e.field, e.message);
+      }
+    } catch (e) {
+      if (!(e instanceof Expired)) { throw e; }
+    } finally {
+      submit.disabled = false;
+      submit.textContent = label;
+    }
+  });
+
+  // ---------------------------------------------------------------- start
+
+  if (getToken()) { signIn(); } else { $('signin').hidden = false; }
+}());
