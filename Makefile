@@ -6,7 +6,7 @@ FUNCTIONS := $(notdir $(wildcard functions/*))
 # How every function is built for Lambda (arm64, provided.al2023). `sam build` reads GOFLAGS too;
 # since Go 1.22 -s implies -w, so one -ldflags value strips both symbol table and DWARF.
 LAMBDA_GOFLAGS := -tags=lambda.norpc -trimpath -ldflags=-s
-export CGO_ENABLED := 0
+LAMBDA_ENV := GOOS=linux GOARCH=arm64 CGO_ENABLED=0 GOFLAGS="$(LAMBDA_GOFLAGS)"
 
 LOCAL := go run ./cmd/local
 FRESH ?= 0
@@ -17,9 +17,9 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 .PHONY: deps
-deps: ## install what the local stack needs (Java 17, Node, zip; npm emulator packages)
+deps: ## install what the local stack needs (JDK 17, Node, zip; npm emulator packages)
 	@missing=""; \
-	command -v java >/dev/null || missing="$$missing openjdk-17-jre-headless"; \
+	command -v javac >/dev/null || missing="$$missing openjdk-17-jdk-headless"; \
 	command -v node >/dev/null || missing="$$missing nodejs npm"; \
 	command -v zip  >/dev/null || missing="$$missing zip"; \
 	if [ -n "$$missing" ]; then \
@@ -49,7 +49,7 @@ lint: ## gofmt, go vet, staticcheck, cfn-lint
 build: ## build every function to .build/<fn>/bootstrap and .build/<fn>.zip (linux/arm64)
 	@rm -rf .build && mkdir -p .build
 	@for fn in $(FUNCTIONS); do \
-	  GOOS=linux GOARCH=arm64 GOFLAGS="$(LAMBDA_GOFLAGS)" go build -o .build/$$fn/bootstrap ./functions/$$fn/cmd || exit 1; \
+	  $(LAMBDA_ENV) go build -o .build/$$fn/bootstrap ./functions/$$fn/cmd || exit 1; \
 	  (cd .build/$$fn && zip -q -9 ../$$fn.zip bootstrap) || exit 1; \
 	  awk -v fn=$$fn -v b=$$(stat -c %s .build/$$fn/bootstrap) -v z=$$(stat -c %s .build/$$fn.zip) \
 	    'BEGIN { printf "%-12s bootstrap %6.2f MB   zip %5.2f MB\n", fn, b/1048576, z/1048576 }'; \
@@ -65,7 +65,7 @@ token: ## print a staff JWT for the local stack's demo store
 
 .PHONY: deploy
 deploy: ## build with SAM and deploy (first time: answers the guided questions)
-	GOFLAGS="$(LAMBDA_GOFLAGS)" GOOS=linux GOARCH=arm64 sam build
+	$(LAMBDA_ENV) sam build
 	sam deploy --guided
 
 .PHONY: clean

@@ -205,6 +205,9 @@ func TestHandleEvents(t *testing.T) {
 					t.Errorf("items = %d, want %d", len(items), tt.listCount)
 				}
 			}
+			if tt.want == nil {
+				return
+			}
 			got := map[string]any{}
 			for k := range tt.want {
 				got[k] = body[k]

@@ -2,6 +2,7 @@ package lambdamain
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -34,7 +35,7 @@ func TestAWSConfigHonoursServiceEndpointVariables(t *testing.T) {
 		"AWS_REGION": "ap-east-1", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret",
 		"AWS_SESSION_TOKEN": "token", "AWS_ENDPOINT_URL_DYNAMODB": ddb.URL, "AWS_ENDPOINT_URL_SQS": sq.URL,
 	}
-	cfg := AWSConfig(func(k string) string { return env[k] })
+	cfg := AWSConfig(func(k string) string { return env[k] }, slog.New(slog.DiscardHandler))
 	if cfg.Region != "ap-east-1" {
 		t.Errorf("region = %q", cfg.Region)
 	}

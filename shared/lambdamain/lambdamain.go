@@ -34,7 +34,7 @@ func Bind[H, In, Out any](h H, handle Method[H, In, Out]) func(context.Context, 
 // Run is main for a function that calls AWS. It exits if the configuration is incomplete.
 func Run[E, H, In, Out any](build Builder[E, H], handle Method[H, In, Out]) {
 	env, log := load[E]()
-	lambda.Start(Bind(build(env, AWSConfig(os.Getenv), log), handle))
+	lambda.Start(Bind(build(env, AWSConfig(os.Getenv, log), log), handle))
 }
 
 // RunWithoutAWS is main for a function that makes no AWS call (the web pages): it does not link
