@@ -11,6 +11,7 @@ LAMBDA_ENV := GOOS=linux GOARCH=arm64 CGO_ENABLED=0 GOFLAGS="$(LAMBDA_GOFLAGS)"
 LOCAL := go run ./cmd/local
 FRESH ?= 0
 PORT ?= 3000
+TICK ?=
 
 .PHONY: help
 help: ## list the targets
@@ -30,8 +31,8 @@ deps: ## install what the local stack needs (JDK 17, Node, zip; npm emulator pac
 	@$(LOCAL) install
 
 .PHONY: dev
-dev: deps ## run the whole stack locally on 127.0.0.1:$(PORT) (FRESH=1 starts from an empty table)
-	$(LOCAL) serve -port $(PORT) $(if $(filter 1,$(FRESH)),-fresh)
+dev: deps ## run the whole stack on 127.0.0.1:$(PORT) (FRESH=1: empty table; TICK=10s: dispatcher period)
+	$(LOCAL) serve -port $(PORT) $(if $(filter 1,$(FRESH)),-fresh) $(if $(TICK),-tick $(TICK))
 
 .PHONY: test
 test: deps lint ## everything CI runs: lint, then unit + integration tests against the emulators

@@ -56,7 +56,7 @@ func seedDemo(ctx context.Context, st *dynamostore.Store, now time.Time) (demoSt
 		return demoStore{}, err
 	}
 	g.ID, g.StoreID, g.JoinCode, g.CreatedBy, g.CreatedAt, g.UpdatedAt = ids.New(), demoStoreID, ids.NewCode(), demoStaffID, now, now
-	if _, err := st.CreateGroup(ctx, g, ""); err != nil {
+	if _, err := st.CreateGroup(ctx, g, dynamostore.Idempotency{}); err != nil {
 		return demoStore{}, err
 	}
 	if err := st.CreateDoctor(ctx, qa.Doctor{

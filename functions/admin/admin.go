@@ -105,7 +105,7 @@ func (h *Handler) createGroup(ctx context.Context, r *apigw.Request) (apigw.Resp
 	if err := apigw.Decode(r, &in); err != nil {
 		return apigw.Response{}, err
 	}
-	idem, err := apigw.IdempotencyKey(r)
+	idemKey, idemHash, err := apigw.IdempotencyKey(r)
 	if err != nil {
 		return apigw.Response{}, err
 	}
@@ -121,12 +121,12 @@ func (h *Handler) createGroup(ctx context.Context, r *apigw.Request) (apigw.Resp
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	now := h.d.Now().UTC()
+	now := h.d.Now().UTC().Truncate(time.Second)
 	g.StoreID, g.CreatedBy, g.CreatedAt, g.UpdatedAt = staff.StoreID, staff.ID, now, now
 	g.ID = ids.New()
 	for attempt := 0; ; attempt++ {
 		g.JoinCode = ids.NewCode()
-		created, err := h.d.Store.CreateGroup(ctx, g, idem)
+		created, err := h.d.Store.CreateGroup(ctx, g, dynamostore.Idempotency{Key: idemKey, RequestHash: idemHash})
 		if errors.Is(err, dynamostore.ErrCodeTaken) && attempt < codeAttempts {
 			continue
 		}
@@ -162,7 +162,7 @@ func (h *Handler) updateGroup(ctx context.Context, r *apigw.Request) (apigw.Resp
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	g, err := h.d.Store.UpdateGroup(ctx, staff.StoreID, id, p, h.d.Now())
+	g, err := h.d.Store.UpdateGroup(ctx, staff.StoreID, id, p, h.d.Now().UTC().Truncate(time.Second))
 	if err != nil {
 		return apigw.Response{}, err
 	}

@@ -60,7 +60,7 @@ func newFixture(t *testing.T) *fixture {
 	if _, err := st.CreateGroup(ctx, group.Group{
 		ID: groupID, StoreID: storeID, Name: "邻里健康群", Covenant: "互相尊重", EntryRule: group.RuleOpen,
 		PushCap: 2, JoinCode: "SEED2345", CreatedBy: "staff-1", CreatedAt: now, UpdatedAt: now,
-	}, ""); err != nil {
+	}, dynamostore.Idempotency{}); err != nil {
 		t.Fatalf("seed group: %v", err)
 	}
 	h := admin.New(admin.Deps{
@@ -318,5 +318,27 @@ func TestListGroupsPaginates(t *testing.T) {
 	}
 	if n := f.calls.Snapshot().Count["DynamoDB.Query"]; n > 3 {
 		t.Errorf("%d Query calls for 5 groups at 2 a page, want ≤ 3", n)
+	}
+}
+
+// A key reused for a different request is refused, and nothing is created by the second one.
+func TestCreateGroupRefusesAReusedKey(t *testing.T) {
+	f := newFixture(t)
+	if resp := f.invoke(t, readEvent(t, "create-group")); resp.StatusCode != 201 {
+		t.Fatalf("first create: %d %s", resp.StatusCode, resp.Body)
+	}
+	var req events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(readEvent(t, "create-group"), &req); err != nil {
+		t.Fatal(err)
+	}
+	req.Body = `{"name":"另一个群"}`
+	payload, _ := json.Marshal(req)
+	before := f.state(t)
+	resp := f.invoke(t, payload)
+	if resp.StatusCode != 409 || !strings.Contains(resp.Body, `"idempotency_key_reused"`) {
+		t.Fatalf("reused key: %d %s, want 409 idempotency_key_reused", resp.StatusCode, resp.Body)
+	}
+	if diff := cmp.Diff(before, f.state(t)); diff != "" {
+		t.Errorf("a refused create changed the table:\n%s", diff)
 	}
 }

@@ -175,7 +175,7 @@ func TestStaff(t *testing.T) {
 func TestIdempotencyKey(t *testing.T) {
 	for k, ok := range map[string]bool{"": true, "6f1c2a8e-3d4b-4c7a-9e10-2b5f7d8c9a01": true, "a:b.c_d": true,
 		strings.Repeat("k", 65): false, "has space": false, "中文": false} {
-		_, err := IdempotencyKey(&Request{Headers: map[string]string{"idempotency-key": k}})
+		_, _, err := IdempotencyKey(&Request{Headers: map[string]string{"idempotency-key": k}})
 		if (err == nil) != ok {
 			t.Errorf("IdempotencyKey(%q) error = %v, want ok=%v", k, err, ok)
 		}
@@ -195,3 +195,13 @@ func TestJSONHeaders(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestIdempotencyHashesTheBody(t *testing.T) {
+	key := map[string]string{"idempotency-key": "k1"}
+	k, a, _ := IdempotencyKey(&Request{Headers: key, Body: `{"name":"a"}`})
+	_, b, _ := IdempotencyKey(&Request{Headers: key, Body: `{"name":"b"}`})
+	_, a2, _ := IdempotencyKey(&Request{Headers: key, Body: `{"name":"a"}`})
+	if k != "k1" || a == b || a != a2 {
+		t.Errorf("IdempotencyKey: key %q, hashes a=%s b=%s a2=%s", k, a, b, a2)
+	}
+}

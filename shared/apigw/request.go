@@ -2,7 +2,9 @@ package apigw
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -128,22 +130,29 @@ func Staff(r *Request) (tenant.Staff, error) {
 // ErrInvalidIdempotencyKey refuses an Idempotency-Key header we cannot store safely.
 var ErrInvalidIdempotencyKey = &fail.Error{Kind: fail.Invalid, Code: "invalid_idempotency_key", Field: "Idempotency-Key"}
 
-// IdempotencyKey returns the request's Idempotency-Key header ("" when absent): 1–64 characters
-// of letters, digits, '-', '_', ':' or '.' (a UUID fits).
-func IdempotencyKey(r *Request) (string, error) {
+// IdempotencyKey returns the request's Idempotency-Key header ("" when absent: 1–64 characters
+// of letters, digits, '-', '_', ':' or '.'; a UUID fits) and the hex SHA-256 of the body, so
+// that reusing a key for a different request can be refused rather than answered with the
+// first request's result.
+func IdempotencyKey(r *Request) (key, requestHash string, err error) {
 	k := header(r, "idempotency-key")
 	if k == "" {
-		return "", nil
+		return "", "", nil
 	}
 	if len(k) > 64 {
-		return "", ErrInvalidIdempotencyKey
+		return "", "", ErrInvalidIdempotencyKey
 	}
 	for _, c := range k {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_:.", c)) {
-			return "", ErrInvalidIdempotencyKey
+			return "", "", ErrInvalidIdempotencyKey
 		}
 	}
-	return k, nil
+	body, err := Body(r)
+	if err != nil {
+		return "", "", err
+	}
+	sum := sha256.Sum256(body)
+	return k, hex.EncodeToString(sum[:]), nil
 }
 
 // BaseURL is the origin links should use: the configured public one, or else the request's own.

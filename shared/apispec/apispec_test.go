@@ -196,7 +196,7 @@ func TestCheckResponse(t *testing.T) {
 		{"wrong method", "DELETE /api/admin/groups/{id}", 204, "", "", ErrUnknownOperation},
 		{"create answers 200", postGroup, 200, jsonCT, string(group(nil)), ErrUndeclaredStatus},
 		{"get answers 201", getGroup, 201, jsonCT, string(group(nil)), ErrUndeclaredStatus},
-		{"409 is not declared", postGroup, 409, jsonCT, `{"error":{"code":"conflict","message":"m"}}`, ErrUndeclaredStatus},
+		{"409 is not declared for update", "PATCH /api/admin/groups/{id}", 409, jsonCT, `{"error":{"code":"conflict","message":"m"}}`, ErrUndeclaredStatus},
 		{"get by id never answers 400", getGroup, 400, jsonCT, `{"error":{"code":"invalid_id","message":"m"}}`, ErrUndeclaredStatus},
 		{"list has no 404", list, 404, jsonCT, `{"error":{"code":"not_found","message":"m"}}`, ErrUndeclaredStatus},
 		{"missing required field", getGroup, 200, jsonCT, string(group(func(g map[string]any) { delete(g, "joinUrl") })), ErrInvalidBody},

@@ -81,20 +81,32 @@ const inviteRetention = 30 * 24 * time.Hour
 
 // idemItem remembers which record a create with an Idempotency-Key made.
 type idemItem struct {
-	PK        string `dynamodbav:"PK"`
-	SK        string `dynamodbav:"SK"`
-	T         string `dynamodbav:"T"`
-	ResultID  string `dynamodbav:"ResultID"`
-	ExpiresAt int64  `dynamodbav:"ExpiresAt"`
+	PK          string `dynamodbav:"PK"`
+	SK          string `dynamodbav:"SK"`
+	T           string `dynamodbav:"T"`
+	ResultID    string `dynamodbav:"ResultID"`
+	RequestHash string `dynamodbav:"RequestHash"`
+	ExpiresAt   int64  `dynamodbav:"ExpiresAt"`
 }
+
+// Idempotency identifies a retryable create: the client's key and a hash of its request. The
+// zero value means the create is not idempotent.
+type Idempotency struct {
+	Key         string
+	RequestHash string
+}
+
+// ErrIdempotencyKeyReused refuses a key that was used for a different request.
+var ErrIdempotencyKeyReused = &fail.Error{Kind: fail.Conflict, Code: "idempotency_key_reused", Field: "Idempotency-Key"}
 
 // idempotencyWindow is how long a retried create returns the first result (Stripe's choice too).
 const idempotencyWindow = 24 * time.Hour
 
 // CreateGroup stores g and its join code in one transaction and returns the group. With an
 // idempotency key, a repeat of the same create within a day returns the group the first one
-// made instead of making another. ErrCodeTaken means the join code collided: draw another.
-func (s *Store) CreateGroup(ctx context.Context, g group.Group, idemKey string) (group.Group, error) {
+// made instead of making another; the same key with another body is ErrIdempotencyKeyReused.
+// ErrCodeTaken means the join code collided: draw another.
+func (s *Store) CreateGroup(ctx context.Context, g group.Group, idem Idempotency) (group.Group, error) {
 	gi, err := attributevalue.MarshalMap(toGroupItem(g))
 	if err != nil {
 		return group.Group{}, wrap("create group", err)
@@ -112,10 +124,10 @@ func (s *Store) CreateGroup(ctx context.Context, g group.Group, idemKey string) 
 		{Put: &types.Put{TableName: &s.table, Item: gi, ConditionExpression: notExists}},
 		{Put: &types.Put{TableName: &s.table, Item: ci, ConditionExpression: notExists}},
 	}
-	if idemKey != "" {
-		ipk, isk := idempotencyKey(g.StoreID, typeGroup, idemKey)
+	if idem.Key != "" {
+		ipk, isk := idempotencyKey(g.StoreID, typeGroup, idem.Key)
 		ii, err := attributevalue.MarshalMap(idemItem{PK: ipk, SK: isk, T: "idempotency", ResultID: g.ID,
-			ExpiresAt: ttl(g.CreatedAt.Add(idempotencyWindow))})
+			RequestHash: idem.RequestHash, ExpiresAt: ttl(g.CreatedAt.Add(idempotencyWindow))})
 		if err != nil {
 			return group.Group{}, wrap("create group", err)
 		}
@@ -128,7 +140,7 @@ func (s *Store) CreateGroup(ctx context.Context, g group.Group, idemKey string) 
 	if reasons := cancelReasons(err); reasons != nil {
 		switch {
 		case len(reasons) > 2 && reasons[2] == "ConditionalCheckFailed":
-			return s.replayGroup(ctx, g.StoreID, idemKey)
+			return s.replayGroup(ctx, g.StoreID, idem)
 		case reasons[1] == "ConditionalCheckFailed":
 			return group.Group{}, ErrCodeTaken
 		case reasons[0] == "ConditionalCheckFailed":
@@ -141,11 +153,14 @@ func (s *Store) CreateGroup(ctx context.Context, g group.Group, idemKey string) 
 	return g, nil
 }
 
-func (s *Store) replayGroup(ctx context.Context, store, idemKey string) (group.Group, error) {
-	pk, sk := idempotencyKey(store, typeGroup, idemKey)
+func (s *Store) replayGroup(ctx context.Context, store string, idem Idempotency) (group.Group, error) {
+	pk, sk := idempotencyKey(store, typeGroup, idem.Key)
 	var it idemItem
 	if err := s.getItem(ctx, pk, sk, &it); err != nil {
 		return group.Group{}, wrap("replay create group", err)
+	}
+	if it.RequestHash != idem.RequestHash {
+		return group.Group{}, ErrIdempotencyKeyReused
 	}
 	return s.GetGroup(ctx, store, it.ResultID)
 }
