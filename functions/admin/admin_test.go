@@ -43,7 +43,7 @@ type fixture struct {
 	calls   *awscalls.Counter
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	calls := &awscalls.Counter{}
 	env := testenv.New(t, testenv.WithAPIOptions(calls.Register))
@@ -101,7 +101,7 @@ func (f *fixture) state(t *testing.T) []group.Group {
 	return all
 }
 
-func readEvent(t *testing.T, name string) []byte {
+func readEvent(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", "events", "admin", name+".json"))
 	if err != nil {
