@@ -18,17 +18,26 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 .PHONY: deps
-deps: ## install what the local stack needs (JDK 17, Node, zip; npm emulator packages)
+deps: ## install what the local stack needs (JDK 17, Node, zip, chromium + CJK fonts; npm packages)
 	@missing=""; \
 	command -v javac >/dev/null || missing="$$missing openjdk-17-jdk-headless"; \
 	command -v node >/dev/null || missing="$$missing nodejs npm"; \
 	command -v zip  >/dev/null || missing="$$missing zip"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	[ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || missing="$$missing fonts-noto-cjk"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
-	  else sudo apt-get update -qq && sudo apt-get install -y -qq $$missing; fi; \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	  $$sudo apt-get update -qq && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 	@$(LOCAL) install
+	@# The browser tests' driver (web/e2e), installed like the emulators: npm ci when
+	@# node_modules is missing or older than the lock file (npm rewrites its marker last).
+	@cd web/e2e && if [ ! -e node_modules/.package-lock.json ] || [ node_modules/.package-lock.json -ot package-lock.json ]; then \
+	  echo "e2e: npm ci in web/e2e"; \
+	  npm ci --no-audit --no-fund || { echo "e2e: npm ci in web/e2e failed (is the npm registry reachable?)"; exit 1; }; \
+	fi
 
 .PHONY: dev
 dev: deps ## run the whole stack on 127.0.0.1:$(PORT) (FRESH=1: empty table; TICK=10s: dispatcher period)

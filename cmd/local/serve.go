@@ -24,6 +24,7 @@ import (
 	"yinling/shared/localstack"
 	"yinling/shared/logging"
 	"yinling/shared/sam"
+	"yinling/shared/staffjwt"
 )
 
 type serveConfig struct {
@@ -77,59 +78,18 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		os.Setenv(k, v)
 	}
 	log := logging.New(os.Stderr, logging.Level(os.Getenv("LOG_LEVEL")))
-	awsCfg := lambdamain.AWSConfig(os.Getenv, log)
-	clients := localstack.Clients{
-		DynamoDB: dynamodb.NewFromConfig(awsCfg),
-		SQS:      sqs.NewFromConfig(awsCfg),
-		S3:       s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = true }),
-	}
-	tmpl, err := sam.Load(filepath.Join(cfg.root, "template.yaml"))
-	if err != nil {
-		return err
-	}
-	res, err := localstack.Create(ctx, tmpl, clients, "")
-	if err != nil {
-		return fmt.Errorf("create resources from template.yaml: %w", err)
-	}
-	tableName, err := res.Ref("Table")
-	if err != nil {
-		return err
-	}
-	demo, err := seedDemo(ctx, dynamostore.New(clients.DynamoDB, tableName), time.Now())
-	if err != nil {
-		return fmt.Errorf("seed demo store: %w", err)
-	}
 	iss, err := localIssuer(cfg.root)
 	if err != nil {
 		return err
 	}
-
 	baseURL := fmt.Sprintf("http://127.0.0.1:%d", cfg.port)
-	stack, err := assemble(tmpl, res, clients.SQS, awsCfg, log, baseURL, cfg.tick)
+	st, err := buildStack(ctx, cfg.root, "", baseURL, iss, cfg.tick, log)
 	if err != nil {
 		return err
 	}
-	gw, err := NewGateway(GatewayConfig{
-		Routes:      stack.routes,
-		Authorizers: map[string]TokenVerifier{authorizerName: iss.Verifier()},
-		AccountID:   localstack.Account,
-		Log:         log,
-	})
-	if err != nil {
-		return err
-	}
-
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	for _, run := range stack.runners {
-		wg.Go(func() {
-			if err := run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
-				log.Error("runner stopped", "err", err)
-			}
-		})
-	}
-	srv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
+	stopRunners := st.start(log)
+	defer stopRunners()
+	srv := &http.Server{Handler: st.gateway, ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
@@ -137,7 +97,7 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	if err != nil {
 		return err
 	}
-	printBanner(baseURL, demo, token, stack)
+	printBanner(baseURL, st.demo, token, st.summary)
 
 	select {
 	case <-ctx.Done():
@@ -147,12 +107,78 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	shutdownCtx, done := context.WithTimeout(context.Background(), 10*time.Second)
 	defer done()
 	_ = srv.Shutdown(shutdownCtx)
-	cancel()
-	wg.Wait()
+	stopRunners()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
 	return err
+}
+
+// localStack is the whole stack on its resources: the gateway to serve and the queue pollers and
+// schedules to run. serve and the browser test both build it with buildStack.
+type localStack struct {
+	res     *localstack.Resources
+	gateway *Gateway
+	runners []func(context.Context) error
+	summary []string
+	demo    demoStore
+}
+
+// buildStack creates template.yaml's resources in the emulators the process environment points
+// at (names prefixed with prefix), seeds the demo store, and assembles every function behind a
+// gateway whose authorizer trusts iss.
+func buildStack(ctx context.Context, root, prefix, baseURL string, iss *staffjwt.Issuer, tick time.Duration, log *slog.Logger) (*localStack, error) {
+	awsCfg := lambdamain.AWSConfig(os.Getenv, log)
+	clients := localstack.Clients{
+		DynamoDB: dynamodb.NewFromConfig(awsCfg),
+		SQS:      sqs.NewFromConfig(awsCfg),
+		S3:       s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = true }),
+	}
+	tmpl, err := sam.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	res, err := localstack.Create(ctx, tmpl, clients, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("create resources from template.yaml: %w", err)
+	}
+	tableName, err := res.Ref("Table")
+	if err != nil {
+		return nil, err
+	}
+	demo, err := seedDemo(ctx, dynamostore.New(clients.DynamoDB, tableName), time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("seed demo store: %w", err)
+	}
+	st, err := assemble(tmpl, res, clients.SQS, awsCfg, log, baseURL, tick)
+	if err != nil {
+		return nil, err
+	}
+	gw, err := NewGateway(GatewayConfig{
+		Routes:      st.routes,
+		Authorizers: map[string]TokenVerifier{authorizerName: iss.Verifier()},
+		AccountID:   localstack.Account,
+		Log:         log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &localStack{res: res, gateway: gw, runners: st.runners, summary: st.summary, demo: demo}, nil
+}
+
+// start runs the pollers and schedules; the returned stop cancels them and waits for the
+// invocations in flight. Calling stop twice is harmless.
+func (s *localStack) start(log *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, run := range s.runners {
+		wg.Go(func() {
+			if err := run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				log.Error("runner stopped", "err", err)
+			}
+		})
+	}
+	return func() { cancel(); wg.Wait() }
 }
 
 // stack is every function of the template, mounted the way AWS would trigger it.
@@ -230,7 +256,7 @@ func assemble(tmpl *sam.Template, res *localstack.Resources, sqsClient *sqs.Clie
 	return st, nil
 }
 
-func printBanner(baseURL string, demo demoStore, token string, st stack) {
+func printBanner(baseURL string, demo demoStore, token string, summary []string) {
 	fmt.Printf(`
 Yinling is running on %[1]s
 
@@ -240,7 +266,7 @@ Yinling is running on %[1]s
 
   queues and schedules:
 `, baseURL, demo.joinCode)
-	for _, s := range st.summary {
+	for _, s := range summary {
 		fmt.Printf("    %s\n", s)
 	}
 	fmt.Printf(`

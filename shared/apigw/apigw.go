@@ -83,7 +83,7 @@ func (m *Mux) Handle(ctx context.Context, req Request) (resp Response, _ error) 
 		return resp, nil
 	}
 	if fe, ok := fail.As(err); ok {
-		log.InfoContext(ctx, "request refused", "code", fe.Code, "field", fe.Field)
+		log.InfoContext(ctx, "request refused", "error_code", fe.Code, "field", fe.Field)
 		return errorResponse(&req, fe, Status(fe.Kind)), nil
 	}
 	log.ErrorContext(ctx, "request failed", "err", err)

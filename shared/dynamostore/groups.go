@@ -178,7 +178,8 @@ func (s *Store) GetGroup(ctx context.Context, store, id string) (group.Group, er
 	return it.group(), nil
 }
 
-// ListGroups returns up to limit groups of store in creation order, from cursor on.
+// ListGroups returns up to limit groups of store, newest first, from cursor on. Newest first is
+// what staff look for, and a group created while someone pages cannot turn up on a later page.
 func (s *Store) ListGroups(ctx context.Context, store, cursor string, limit int) (Page[group.Group], error) {
 	pk := storePK(store)
 	start, err := decodeCursor(cursor, attrPK, pk, attrPK, attrSK)
@@ -192,6 +193,7 @@ func (s *Store) ListGroups(ctx context.Context, store, cursor string, limit int)
 			":pk":     &types.AttributeValueMemberS{Value: pk},
 			":prefix": &types.AttributeValueMemberS{Value: skGroupPrefix},
 		},
+		ScanIndexForward:       aws.Bool(false),
 		Limit:                  aws.Int32(int32(limit)),
 		ExclusiveStartKey:      start,
 		ReturnConsumedCapacity: capacity,

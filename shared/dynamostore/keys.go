@@ -36,7 +36,7 @@ func storeKey(store string) (pk, sk string) { return storePK(store), skStore }
 func staffKey(store, staff string) (pk, sk string) { return storePK(store), skStaffPrefix + staff }
 
 // groupKey is one community group; groups of a store are listed with begins_with(SK, "GROUP#"),
-// in creation order because group ids are ULIDs.
+// ordered by creation because group ids are ULIDs.
 func groupKey(store, group string) (pk, sk string) { return storePK(store), skGroupPrefix + group }
 
 // doctorKey is one doctor a store invites for Q&A sessions.

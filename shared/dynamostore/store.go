@@ -9,7 +9,7 @@
 //	get staff member               PK=STORE#s, SK=STAFF#u                     table
 //	create group (+ its join code) Put GROUP#g and CODE#c in one transaction  table
 //	get group                      PK=STORE#s, SK=GROUP#g                     table
-//	list groups of a store         PK=STORE#s, SK begins_with GROUP#          table
+//	list groups of a store         PK=STORE#s, SK begins_with GROUP#, newest  table
 //	update group fields            UpdateItem GROUP#g if it exists            table
 //	create invite into a group     ConditionCheck GROUP#g + Put CODE#c        table
 //	list invites of a group        GSI1PK=STORE#s#GROUP#g#INVITES             GSI1

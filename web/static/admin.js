@@ -68,9 +68,12 @@
     return { status: res.status, data: data };
   }
 
+  // errorOf returns the API's localized message; API Gateway's own errors (413, 429, 5xx) come
+  // as {"message": …} in English only, so those get the page's own words.
   function errorOf(r) {
     var e = (r.data && r.data.error) || {};
-    return { message: e.message || msg.network, field: e.field || '' };
+    var fallback = r.status === 0 ? msg.network : msg.server;
+    return { message: e.message || fallback, field: e.field || '' };
   }
 
   // ---------------------------------------------------------------- sign in and out
@@ -240,8 +243,8 @@
     submit.disabled = true;
     submit.textContent = msg.saving;
     try {
-      // The key stays the same until a create succeeds, so a retry after a lost answer cannot
-      // make the group twice.
+      // The key stays the same until a create succeeds or the form changes, so a retry after a
+      // lost answer cannot make the group twice, and an edited form is a new request.
       var r = await api('POST', '/api/admin/groups', body, { 'Idempotency-Key': idemKey });
       if (r.status === 201) {
         idemKey = newKey();
@@ -253,6 +256,9 @@
         $('create-status').scrollIntoView({ block: 'nearest' });
       } else {
         var e = errorOf(r);
+        if (r.data && r.data.error && r.data.error.code === 'idempotency_key_reused') {
+          idemKey = newKey();
+        }
         fieldError(e.field, e.message);
       }
     } catch (e) {
@@ -262,6 +268,8 @@
       submit.textContent = label;
     }
   });
+
+  form.addEventListener('input', function () { idemKey = newKey(); });
 
   // ---------------------------------------------------------------- start
 

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/hex"
+	"errors"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"yinling/shared/logging"
+	"yinling/shared/sam"
+	"yinling/shared/testenv"
+)
+
+// The browser the e2e scripts drive: Debian's chromium (make deps installs it), since
+// playwright's own browser downloads are not reachable from every machine that runs make test.
+const e2eChromium = "/usr/bin/chromium"
+
+// e2eTimeout bounds one browser script, chromium's start included.
+const e2eTimeout = 90 * time.Second
+
+// TestAdminPageInBrowser runs web/e2e/admin.mjs — a real chromium, sized and labelled like a
+// phone in WeChat — against the whole stack as `make dev` assembles it: the template's
+// resources in the emulators, the demo store seeded, every function behind the local gateway
+// and its JWT authorizer. Screenshots of each step land in artifacts/e2e-admin.
+func TestAdminPageInBrowser(t *testing.T) {
+	root := e2eRoot(t)
+	script := filepath.Join(root, "web", "e2e", "admin.mjs")
+	e2eRequire(t, root)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*e2eTimeout)
+	defer cancel()
+
+	// The stack's own log is kept and shown only when the browser saw something wrong: a
+	// handler may still log after the test has ended, which t.Log would not allow.
+	var stackLog syncBuffer
+	log := logging.New(&stackLog, logging.Level("info"))
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss := newLocalIssuer(key)
+
+	// The server's address is needed before the stack is built (PUBLIC_BASE_URL in the join
+	// links); httptest listens on 127.0.0.1 only.
+	srv := httptest.NewUnstartedServer(nil)
+	baseURL := "http://" + srv.Listener.Addr().String()
+	st, err := buildStack(ctx, root, e2ePrefix(), baseURL, iss, 0, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := st.res.Delete(ctx); err != nil {
+			t.Errorf("delete resources: %v", err)
+		}
+	})
+	srv.Config.Handler = st.gateway
+	srv.Start()
+	t.Cleanup(srv.Close)
+	// The queue pollers and schedules run too, as under make dev; they stop before the
+	// resources are deleted (cleanups run last first).
+	t.Cleanup(st.start(log))
+	demo := st.demo
+
+	token, err := mintStaffToken(iss, demoStoreID, "manager", 10*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(root, "artifacts", "e2e-admin")
+	if err := os.RemoveAll(out); err != nil {
+		t.Fatal(err)
+	}
+
+	runCtx2, cancelRun := context.WithTimeout(ctx, e2eTimeout)
+	defer cancelRun()
+	cmd := exec.CommandContext(runCtx2, "node", script,
+		"--base", baseURL, "--token", token, "--out", out, "--join-code", demo.joinCode, "--chromium", e2eChromium)
+	cmd.Dir = root
+	var output bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &output, &output
+	// On timeout node gets SIGTERM, on which playwright closes chromium; a node that is still
+	// there 10 s later is killed. Node must not outlive the test binary either.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 10 * time.Second
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	begin := time.Now()
+	err = cmd.Run()
+	took := time.Since(begin).Round(time.Millisecond)
+	if runCtx2.Err() != nil {
+		err = errors.Join(err, runCtx2.Err())
+	}
+	if err != nil {
+		t.Fatalf("node web/e2e/admin.mjs: %v after %v\n%s\nstack log:\n%s", err, took, output.Bytes(), stackLog.Bytes())
+	}
+	t.Logf("browser run took %v; screenshots in %s\n%s", took, out, output.Bytes())
+}
+
+// e2eRoot is the repository root (where template.yaml is).
+func e2eRoot(t *testing.T) string {
+	t.Helper()
+	path, err := sam.Find()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Dir(path)
+}
+
+// e2eRequire skips the test when the emulators, node, chromium or the e2e npm packages are
+// missing — or, under make test (YINLING_REQUIRE_EMULATORS=1), fails it, so that CI never passes
+// without having run the browser.
+func e2eRequire(t *testing.T, root string) {
+	t.Helper()
+	require := os.Getenv(testenv.RequireVar) == "1"
+	missing := func(what string) {
+		t.Helper()
+		if require {
+			t.Fatalf("%s, but %s=1: run make deps (or make test, which runs it)", what, testenv.RequireVar)
+		}
+		t.Skip(what + ": run make deps, then make test")
+	}
+	for _, v := range testenv.EndpointVars {
+		if os.Getenv(v) == "" {
+			if require {
+				t.Fatalf("%s is unset but %s=1: start the emulators (make test)", v, testenv.RequireVar)
+			}
+			t.Skip("emulators not running: use make test")
+		}
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		missing("node is not on PATH")
+	}
+	if _, err := os.Stat(e2eChromium); err != nil {
+		missing(e2eChromium + " is missing")
+	}
+	if _, err := os.Stat(filepath.Join(root, "web", "e2e", "node_modules", "playwright-core", "package.json")); err != nil {
+		missing("web/e2e/node_modules has no playwright-core")
+	}
+}
+
+// e2ePrefix names this run's tables, queues and bucket apart from every other test's.
+func e2ePrefix() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return "e2e" + hex.EncodeToString(b) + "-"
+}
+
+// syncBuffer is a bytes.Buffer that the stack's goroutines may write to at once.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Clone(b.buf.Bytes())
+}
