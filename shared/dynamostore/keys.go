@@ -55,3 +55,26 @@ func codeKey(code string) (pk, sk string) { return "CODE#" + code, skCode }
 func groupInvitesKey(store, group, createdAt, code string) (pk, sk string) {
 	return storePK(store) + "#GROUP#" + group + "#INVITES", gsiInvitePfx + createdAt + "#" + code
 }
+
+// skOutboxPfx starts the SK of every outbox entry (and not of the id guards, MSGID#).
+const skOutboxPfx = "MSG#"
+
+// outboxTimeLayout is the time in an outbox key: RFC 3339 in UTC with all nine fractional
+// digits, fixed width so that it sorts as text. time.RFC3339Nano drops trailing zeros, and
+// "08:00:00Z" would sort after "08:00:00.1Z".
+const outboxTimeLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
+// outboxPK is a store's local outbox (the development channel): every message it "sent".
+func outboxPK(store string) string { return storePK(store) + "#OUTBOX" }
+
+// outboxKey is one message in the outbox. at is outboxTime(t) — fixed-width RFC 3339 in UTC,
+// which sorts as text in time order — so a Query with ScanIndexForward=false lists the outbox
+// newest first without an index.
+func outboxKey(store, at, msg string) (pk, sk string) {
+	return outboxPK(store), skOutboxPfx + at + "#" + msg
+}
+
+// outboxIDKey guards one message id in the outbox: written with the message in one
+// transaction, only if absent, so a redelivered message lands once. Its prefix is not MSG#,
+// so listings never see it.
+func outboxIDKey(store, msg string) (pk, sk string) { return outboxPK(store), "MSGID#" + msg }

@@ -25,6 +25,10 @@ func TestKeys(t *testing.T) {
 		{"code", k(codeKey("ABCD2345")), kv{"CODE#ABCD2345", "CODE"}},
 		{"group invites", k(groupInvitesKey("s1", "G1", "2026-11-23T08:00:00Z", "ABCD2345")),
 			kv{"STORE#s1#GROUP#G1#INVITES", "INVITE#2026-11-23T08:00:00Z#ABCD2345"}},
+		{"outbox message", k(outboxKey("s1", "2026-11-23T08:00:00.120000000Z", "rem-R1#2026-11-23T08:00#0")),
+			kv{"STORE#s1#OUTBOX", "MSG#2026-11-23T08:00:00.120000000Z#rem-R1#2026-11-23T08:00#0"}},
+		{"outbox message id", k(outboxIDKey("s1", "rem-R1#2026-11-23T08:00#0")),
+			kv{"STORE#s1#OUTBOX", "MSGID#rem-R1#2026-11-23T08:00#0"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -44,6 +48,8 @@ func TestTenantKeysStartWithStore(t *testing.T) {
 		func() (string, string) { return doctorKey("s", "x") },
 		func() (string, string) { return idempotencyKey("s", "x", "k") },
 		func() (string, string) { return groupInvitesKey("s", "g", "t", "c") },
+		func() (string, string) { return outboxKey("s", "t", "m") },
+		func() (string, string) { return outboxIDKey("s", "m") },
 	} {
 		pk, _ := f()
 		pks = append(pks, pk)

@@ -105,3 +105,22 @@ func TestNewInvite(t *testing.T) {
 		})
 	}
 }
+
+func TestCodeUsable(t *testing.T) {
+	now := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		code Code
+		want error
+	}{
+		{"group code", Code{Kind: CodeGroup}, nil},
+		{"invite in time", Code{Kind: CodeInvite, MaxUses: 2, Uses: 1, ValidUntil: now.Add(time.Second)}, nil},
+		{"invite at its end", Code{Kind: CodeInvite, MaxUses: 2, ValidUntil: now}, ErrCodeExpired},
+		{"invite used up", Code{Kind: CodeInvite, MaxUses: 2, Uses: 2, ValidUntil: now.Add(time.Hour)}, ErrCodeUsedUp},
+	}
+	for _, tt := range tests {
+		if got := tt.code.Usable(now); !errors.Is(got, tt.want) || (got == nil) != (tt.want == nil) {
+			t.Errorf("%s: Usable() = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

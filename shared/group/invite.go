@@ -63,3 +63,44 @@ func NewInvite(g Group, staffID string, d InviteDraft, now time.Time) (Invite, e
 		ExpiresAt: now.AddDate(0, 0, ttl),
 	}, nil
 }
+
+// CodeKind says what a code is: a group's own join code (its QR card), a staff invite, or a
+// member's referral.
+type CodeKind string
+
+// Kinds of code.
+const (
+	CodeGroup    CodeKind = "group"
+	CodeInvite   CodeKind = "invite"
+	CodeReferral CodeKind = "referral"
+)
+
+// Code is what a code leads to. Every join starts from one.
+type Code struct {
+	Code       string
+	Kind       CodeKind
+	StoreID    string
+	GroupID    string
+	CreatedBy  string    // staff id for invites, member id for referrals
+	MaxUses    int       // 0: unlimited
+	Uses       int       // joins it has started so far
+	ValidUntil time.Time // zero: no end
+}
+
+// Errors of codes.
+var (
+	ErrCodeNotFound = &fail.Error{Kind: fail.NotFound, Code: "code_not_found", Field: "code"}
+	ErrCodeExpired  = &fail.Error{Kind: fail.NotFound, Code: "code_expired", Field: "code"}
+	ErrCodeUsedUp   = &fail.Error{Kind: fail.Conflict, Code: "code_used_up", Field: "code"}
+)
+
+// Usable reports why c can no longer start a join at now, or nil.
+func (c Code) Usable(now time.Time) error {
+	switch {
+	case !c.ValidUntil.IsZero() && !now.Before(c.ValidUntil):
+		return ErrCodeExpired
+	case c.MaxUses > 0 && c.Uses >= c.MaxUses:
+		return ErrCodeUsedUp
+	}
+	return nil
+}
