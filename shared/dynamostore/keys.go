@@ -78,3 +78,51 @@ func outboxKey(store, at, msg string) (pk, sk string) {
 // transaction, only if absent, so a redelivered message lands once. Its prefix is not MSG#,
 // so listings never see it.
 func outboxIDKey(store, msg string) (pk, sk string) { return outboxPK(store), "MSGID#" + msg }
+
+// Members. A member's own items share one partition, so "my page" is one Query: the profile
+// (SK PROFILE) and one item per group they belong to (SK GROUP#g). Their consent history is a
+// partition of its own, so that Query never reads it.
+const (
+	skProfile          = "PROFILE"
+	skMembershipPrefix = "GROUP#"
+)
+
+func memberPK(store, member string) string { return storePK(store) + "#MEMBER#" + member }
+
+// memberKey is a member's profile.
+func memberKey(store, member string) (pk, sk string) { return memberPK(store, member), skProfile }
+
+// membershipKey is a member's place in one group.
+func membershipKey(store, member, group string) (pk, sk string) {
+	return memberPK(store, member), skMembershipPrefix + group
+}
+
+// groupMembersKey lists a group's members by status, then join time, in GSI1 — the admin
+// member list and the approval queue.
+func groupMembersKey(store, group, status, joinedAt, member string) (pk, sk string) {
+	return storePK(store) + "#GROUP#" + group + "#MEMBERS", status + "#" + joinedAt + "#" + member
+}
+
+// consentKey is one recorded consent decision (PIPL): kept apart from the member's partition.
+func consentKey(store, member, at, kind string) (pk, sk string) {
+	return memberPK(store, member) + "#CONSENTS", at + "#" + kind
+}
+
+// phoneKey finds a store's member by phone. The phone appears only as a keyed hash (HMAC): the
+// key holds no number anyone could read back.
+func phoneKey(store, phoneHash string) (pk, sk string) {
+	return storePK(store) + "#PHONE#" + phoneHash, "MEMBER"
+}
+
+// otpRateKey counts the one-time codes sent to a phone in one hour ("2026112308", UTC).
+func otpRateKey(store, phoneHash, hour string) (pk, sk string) {
+	return storePK(store) + "#PHONE#" + phoneHash, "OTPRATE#" + hour
+}
+
+// otpKey is a member's current one-time code. Global: the verify request carries only the
+// member id; the item carries the store.
+func otpKey(member string) (pk, sk string) { return "OTP#" + member, "OTP" }
+
+// sessionKey is a member session, by the SHA-256 of its token. Global: a request presents only
+// the token; the item carries the store and member.
+func sessionKey(tokenHash string) (pk, sk string) { return "SESSION#" + tokenHash, "SESSION" }

@@ -69,9 +69,20 @@ const (
 )
 
 func (s *Store) getItem(ctx context.Context, pk, sk string, out any) error {
+	return s.get(ctx, pk, sk, false, out)
+}
+
+// getItemConsistent reads with strong consistency: for what must reflect a write made a moment
+// ago — a revoked token, a used code, a freshly created lookup.
+func (s *Store) getItemConsistent(ctx context.Context, pk, sk string, out any) error {
+	return s.get(ctx, pk, sk, true, out)
+}
+
+func (s *Store) get(ctx context.Context, pk, sk string, consistent bool, out any) error {
 	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:              &s.table,
 		Key:                    key(pk, sk),
+		ConsistentRead:         aws.Bool(consistent),
 		ReturnConsumedCapacity: capacity,
 	})
 	if err != nil {

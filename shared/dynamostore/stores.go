@@ -20,7 +20,13 @@ type storeItem struct {
 	Name      string    `dynamodbav:"Name"`
 	TimeZone  string    `dynamodbav:"TimeZone"`
 	PushCap   int       `dynamodbav:"PushCap"`
+	Interests []string  `dynamodbav:"Interests,omitempty"`
 	CreatedAt time.Time `dynamodbav:"CreatedAt"`
+}
+
+func (it storeItem) store() tenant.Store {
+	return tenant.Store{ID: it.ID, ChainID: it.ChainID, Name: it.Name, TimeZone: it.TimeZone,
+		PushCap: it.PushCap, Interests: it.Interests, CreatedAt: it.CreatedAt}
 }
 
 type staffItem struct {
@@ -52,7 +58,7 @@ func (s *Store) CreateStore(ctx context.Context, st tenant.Store) error {
 	pk, sk := storeKey(st.ID)
 	return wrap("create store "+st.ID, s.putNew(ctx, storeItem{
 		PK: pk, SK: sk, T: typeStore, ID: st.ID, ChainID: st.ChainID, Name: st.Name,
-		TimeZone: st.TimeZone, PushCap: st.PushCap, CreatedAt: st.CreatedAt,
+		TimeZone: st.TimeZone, PushCap: st.PushCap, Interests: st.Interests, CreatedAt: st.CreatedAt,
 	}))
 }
 
@@ -63,8 +69,7 @@ func (s *Store) GetStore(ctx context.Context, id string) (tenant.Store, error) {
 	if err := s.getItem(ctx, pk, sk, &it); err != nil {
 		return tenant.Store{}, wrap("get store "+id, err)
 	}
-	return tenant.Store{ID: it.ID, ChainID: it.ChainID, Name: it.Name, TimeZone: it.TimeZone,
-		PushCap: it.PushCap, CreatedAt: it.CreatedAt}, nil
+	return it.store(), nil
 }
 
 // CreateStaff records a staff member of a store (the identity itself lives in Cognito); ErrExists

@@ -43,7 +43,9 @@ type Store struct {
 	Name     string
 	TimeZone string
 	// PushCap is the store-wide default of promotional messages per member per rolling 7 days.
-	PushCap   int
+	PushCap int
+	// Interests are the interests members may choose from (用户画像 tags staff can target).
+	Interests []string
 	CreatedAt time.Time
 }
 

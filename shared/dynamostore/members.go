@@ -1,0 +1,646 @@
+package dynamostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"yinling/shared/fail"
+	"yinling/shared/group"
+	"yinling/shared/member"
+	"yinling/shared/tenant"
+)
+
+// Item types of members.
+const (
+	typeMember     = "member"
+	typeMembership = "membership"
+	typeConsent    = "consent"
+	typePhone      = "phone"
+	typeOTP        = "otp"
+	typeOTPRate    = "otprate"
+	typeSession    = "session"
+)
+
+type consentAV struct {
+	Granted bool      `dynamodbav:"Granted"`
+	Version string    `dynamodbav:"Version"`
+	At      time.Time `dynamodbav:"At"`
+}
+
+// memberItem is a member's profile as stored. Phone is E.164; PhoneHash is the keyed hash the
+// phone lookup item is keyed by.
+type memberItem struct {
+	PK           string               `dynamodbav:"PK"`
+	SK           string               `dynamodbav:"SK"`
+	T            string               `dynamodbav:"T"`
+	ID           string               `dynamodbav:"ID"`
+	StoreID      string               `dynamodbav:"StoreID"`
+	Name         string               `dynamodbav:"Name"`
+	Phone        string               `dynamodbav:"Phone"`
+	PhoneHash    string               `dynamodbav:"PhoneHash"`
+	VerifiedAt   time.Time            `dynamodbav:"VerifiedAt,omitempty"`
+	VerifiedBy   string               `dynamodbav:"VerifiedBy,omitempty"`
+	BirthYear    int                  `dynamodbav:"BirthYear"`
+	Gender       string               `dynamodbav:"Gender"`
+	Neighborhood string               `dynamodbav:"Neighborhood,omitempty"`
+	Interests    []string             `dynamodbav:"Interests,omitempty"`
+	Channel      string               `dynamodbav:"Channel"`
+	QuietStart   string               `dynamodbav:"QuietStart"`
+	QuietEnd     string               `dynamodbav:"QuietEnd"`
+	TimeZone     string               `dynamodbav:"TimeZone"`
+	Tier         string               `dynamodbav:"Tier"`
+	Tags         []string             `dynamodbav:"Tags,omitempty"`
+	Consents     map[string]consentAV `dynamodbav:"Consents"`
+	CreatedAt    time.Time            `dynamodbav:"CreatedAt"`
+	UpdatedAt    time.Time            `dynamodbav:"UpdatedAt"`
+}
+
+func toMemberItem(m member.Member, phoneHash string) memberItem {
+	pk, sk := memberKey(m.StoreID, m.ID)
+	consents := make(map[string]consentAV, len(m.Consents))
+	for k, c := range m.Consents {
+		consents[string(k)] = consentAV{Granted: c.Granted, Version: c.Version, At: c.At}
+	}
+	return memberItem{
+		PK: pk, SK: sk, T: typeMember, ID: m.ID, StoreID: m.StoreID, Name: m.Name,
+		Phone: m.Phone.E164(), PhoneHash: phoneHash, VerifiedAt: m.VerifiedAt, VerifiedBy: m.VerifiedBy,
+		BirthYear: m.BirthYear, Gender: string(m.Gender), Neighborhood: m.Neighborhood, Interests: m.Interests,
+		Channel: string(m.Channel), QuietStart: m.QuietHours.Start, QuietEnd: m.QuietHours.End,
+		TimeZone: m.TimeZone, Tier: string(m.Tier), Tags: m.Tags, Consents: consents,
+		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt,
+	}
+}
+
+func (it memberItem) member() (member.Member, error) {
+	phone, err := member.ParsePhone(it.Phone)
+	if err != nil {
+		return member.Member{}, fmt.Errorf("stored phone of member %s: %w", it.ID, err)
+	}
+	consents := make(member.Consents, len(it.Consents))
+	for k, c := range it.Consents {
+		consents[member.ConsentKind(k)] = member.Consent{Kind: member.ConsentKind(k), Granted: c.Granted, Version: c.Version, At: c.At}
+	}
+	return member.Member{
+		ID: it.ID, StoreID: it.StoreID, Name: it.Name, Phone: phone, VerifiedAt: it.VerifiedAt, VerifiedBy: it.VerifiedBy,
+		BirthYear: it.BirthYear, Gender: member.Gender(it.Gender), Neighborhood: it.Neighborhood, Interests: it.Interests,
+		Channel: member.Channel(it.Channel), QuietHours: member.QuietHours{Start: it.QuietStart, End: it.QuietEnd},
+		TimeZone: it.TimeZone, Tier: member.Tier(it.Tier), Tags: it.Tags, Consents: consents,
+		CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
+	}, nil
+}
+
+type membershipItem struct {
+	PK         string    `dynamodbav:"PK"`
+	SK         string    `dynamodbav:"SK"`
+	T          string    `dynamodbav:"T"`
+	StoreID    string    `dynamodbav:"StoreID"`
+	GroupID    string    `dynamodbav:"GroupID"`
+	MemberID   string    `dynamodbav:"MemberID"`
+	Status     string    `dynamodbav:"Status"`
+	Path       string    `dynamodbav:"Path"`
+	Code       string    `dynamodbav:"Code"`
+	ReferrerID string    `dynamodbav:"ReferrerID,omitempty"`
+	InvitedBy  string    `dynamodbav:"InvitedBy,omitempty"`
+	JoinedAt   time.Time `dynamodbav:"JoinedAt"`
+	ApprovedBy string    `dynamodbav:"ApprovedBy,omitempty"`
+	ApprovedAt time.Time `dynamodbav:"ApprovedAt,omitempty"`
+	GSI1PK     string    `dynamodbav:"GSI1PK"`
+	GSI1SK     string    `dynamodbav:"GSI1SK"`
+}
+
+func toMembershipItem(ms member.Membership) membershipItem {
+	pk, sk := membershipKey(ms.StoreID, ms.MemberID, ms.GroupID)
+	gpk, gsk := groupMembersKey(ms.StoreID, ms.GroupID, string(ms.Status), ms.JoinedAt.UTC().Format(time.RFC3339), ms.MemberID)
+	return membershipItem{
+		PK: pk, SK: sk, T: typeMembership, StoreID: ms.StoreID, GroupID: ms.GroupID, MemberID: ms.MemberID,
+		Status: string(ms.Status), Path: string(ms.Path), Code: ms.Code, ReferrerID: ms.ReferrerID,
+		InvitedBy: ms.InvitedBy, JoinedAt: ms.JoinedAt, ApprovedBy: ms.ApprovedBy, ApprovedAt: ms.ApprovedAt,
+		GSI1PK: gpk, GSI1SK: gsk,
+	}
+}
+
+func (it membershipItem) membership() member.Membership {
+	return member.Membership{
+		StoreID: it.StoreID, GroupID: it.GroupID, MemberID: it.MemberID, Status: member.Status(it.Status),
+		Path: member.JoinPath(it.Path), Code: it.Code, ReferrerID: it.ReferrerID, InvitedBy: it.InvitedBy,
+		JoinedAt: it.JoinedAt, ApprovedBy: it.ApprovedBy, ApprovedAt: it.ApprovedAt,
+	}
+}
+
+// otpItem is a member's current one-time code, with what verifying it completes: the
+// membership of GroupID, whose status then follows Rule and Path.
+type otpItem struct {
+	PK         string    `dynamodbav:"PK"`
+	SK         string    `dynamodbav:"SK"`
+	T          string    `dynamodbav:"T"`
+	MemberID   string    `dynamodbav:"MemberID"`
+	StoreID    string    `dynamodbav:"StoreID"`
+	GroupID    string    `dynamodbav:"GroupID"`
+	Rule       string    `dynamodbav:"Rule"`
+	Path       string    `dynamodbav:"Path"`
+	Code       string    `dynamodbav:"Code"`
+	Hash       string    `dynamodbav:"Hash"`
+	ValidUntil time.Time `dynamodbav:"ValidUntil"`
+	Attempts   int       `dynamodbav:"Attempts"`
+	Used       bool      `dynamodbav:"Used"`
+	ExpiresAt  int64     `dynamodbav:"ExpiresAt"`
+}
+
+type sessionItem struct {
+	PK         string    `dynamodbav:"PK"`
+	SK         string    `dynamodbav:"SK"`
+	T          string    `dynamodbav:"T"`
+	StoreID    string    `dynamodbav:"StoreID"`
+	MemberID   string    `dynamodbav:"MemberID"`
+	CreatedAt  time.Time `dynamodbav:"CreatedAt"`
+	ValidUntil time.Time `dynamodbav:"ValidUntil"`
+	ExpiresAt  int64     `dynamodbav:"ExpiresAt"`
+}
+
+// ResolveCode returns what a join, invite or referral code leads to, or group.ErrCodeNotFound.
+func (s *Store) ResolveCode(ctx context.Context, code string) (group.Code, error) {
+	pk, sk := codeKey(code)
+	var it codeItem
+	if err := s.getItemConsistent(ctx, pk, sk, &it); err != nil {
+		if errors.Is(err, fail.ErrNotFound) {
+			return group.Code{}, group.ErrCodeNotFound
+		}
+		return group.Code{}, wrap("resolve code", err)
+	}
+	return group.Code{
+		Code: it.Code, Kind: group.CodeKind(it.Kind), StoreID: it.StoreID, GroupID: it.GroupID,
+		CreatedBy: it.CreatedBy, MaxUses: it.MaxUses, Uses: it.Uses, ValidUntil: it.ValidUntil,
+	}, nil
+}
+
+// JoinContext is what a signup needs to know besides the code: the store (its interests), the
+// group (its rule and covenant) and whether the phone already belongs to a member of the store.
+type JoinContext struct {
+	Store    tenant.Store
+	Group    group.Group
+	MemberID string // "" when the phone is new to the store
+}
+
+// JoinContext reads the store, the group and the phone lookup in one BatchGetItem.
+func (s *Store) JoinContext(ctx context.Context, storeID, groupID, phoneHash string) (JoinContext, error) {
+	spk, ssk := storeKey(storeID)
+	gpk, gsk := groupKey(storeID, groupID)
+	ppk, psk := phoneKey(storeID, phoneHash)
+	items, err := s.batchGet(ctx, [][2]string{{spk, ssk}, {gpk, gsk}, {ppk, psk}})
+	if err != nil {
+		return JoinContext{}, wrap("join context", err)
+	}
+	var jc JoinContext
+	var st storeItem
+	var g groupItem
+	var ph struct {
+		MemberID string `dynamodbav:"MemberID"`
+	}
+	for _, it := range items {
+		var k struct{ PK, SK string }
+		if err := attributevalue.UnmarshalMap(it, &k); err != nil {
+			return JoinContext{}, wrap("join context", err)
+		}
+		switch {
+		case k.PK == spk && k.SK == ssk:
+			err = attributevalue.UnmarshalMap(it, &st)
+		case k.PK == gpk && k.SK == gsk:
+			err = attributevalue.UnmarshalMap(it, &g)
+		case k.PK == ppk:
+			err = attributevalue.UnmarshalMap(it, &ph)
+		}
+		if err != nil {
+			return JoinContext{}, wrap("join context", err)
+		}
+	}
+	if st.ID == "" || g.ID == "" {
+		return JoinContext{}, group.ErrCodeNotFound // the code outlived its group or store
+	}
+	jc.Store = st.store()
+	jc.Group = g.group()
+	jc.MemberID = ph.MemberID
+	return jc, nil
+}
+
+// batchGet reads up to 100 keys with strong consistency, retrying unprocessed keys.
+func (s *Store) batchGet(ctx context.Context, keys [][2]string) ([]map[string]types.AttributeValue, error) {
+	req := make([]map[string]types.AttributeValue, len(keys))
+	for i, k := range keys {
+		req[i] = key(k[0], k[1])
+	}
+	var out []map[string]types.AttributeValue
+	for attempt := 0; len(req) > 0; attempt++ {
+		if attempt > 0 {
+			if err := sleep(ctx, time.Duration(attempt*attempt)*20*time.Millisecond); err != nil {
+				return nil, err
+			}
+		}
+		if attempt > 5 {
+			return nil, errors.New("batch get: unprocessed keys after retries")
+		}
+		res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
+			RequestItems: map[string]types.KeysAndAttributes{
+				s.table: {Keys: req, ConsistentRead: aws.Bool(true)},
+			},
+			ReturnConsumedCapacity: capacity,
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, res.Responses[s.table]...)
+		req = res.UnprocessedKeys[s.table].Keys
+	}
+	return out, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// SignupWrite is everything one signup writes, in one transaction.
+type SignupWrite struct {
+	// Member is written, with its phone lookup and consent records, when NewMember is set; an
+	// existing member's profile is not touched by a signup (only a verified session may change
+	// it).
+	Member    member.Member
+	NewMember bool
+	PhoneHash string
+	Consents  []member.Consent
+	// Membership is written if the member has none in its group, or replaces one still waiting
+	// for verification (a repeated signup sends a fresh code).
+	Membership member.Membership
+	// OTP replaces the member's current code; Rule is the group's entry rule it completes.
+	OTP  member.OTPState
+	Rule group.EntryRule
+	// Now dates the rate counter's hour.
+	Now time.Time
+}
+
+// Errors of Signup the caller acts on.
+var (
+	// ErrPhoneTaken: another signup created a member with this phone a moment ago; read the
+	// join context again and sign up as that member.
+	ErrPhoneTaken = errors.New("dynamostore: phone already belongs to a member")
+	// ErrMembershipSettled: the member already belongs to the group (verified, maybe waiting
+	// for approval); read the membership and answer with it.
+	ErrMembershipSettled = errors.New("dynamostore: membership is past verification")
+)
+
+// otpRetention keeps a used or expired code's item a day for support questions; TTL removes it.
+const otpRetention = 24 * time.Hour
+
+// Signup writes a signup in one transaction and counts the code sent against the phone's
+// hourly limit (member.ErrOTPSendLimit when it is reached).
+func (s *Store) Signup(ctx context.Context, w SignupWrite) error {
+	var items []types.TransactWriteItem
+	var roles []string // what each item is, to read cancellation reasons
+	add := func(role string, it types.TransactWriteItem) {
+		items = append(items, it)
+		roles = append(roles, role)
+	}
+	put := func(role string, v any, cond string, names map[string]string, vals map[string]types.AttributeValue) error {
+		av, err := attributevalue.MarshalMap(v)
+		if err != nil {
+			return err
+		}
+		p := &types.Put{TableName: &s.table, Item: av}
+		if cond != "" {
+			p.ConditionExpression = &cond
+			p.ExpressionAttributeNames = names
+			p.ExpressionAttributeValues = vals
+		}
+		add(role, types.TransactWriteItem{Put: p})
+		return nil
+	}
+	ms := w.Membership
+	if w.NewMember {
+		if err := put("member", toMemberItem(w.Member, w.PhoneHash), "attribute_not_exists(PK)", nil, nil); err != nil {
+			return wrap("signup", err)
+		}
+		ppk, psk := phoneKey(ms.StoreID, w.PhoneHash)
+		if err := put("phone", map[string]any{"PK": ppk, "SK": psk, "T": typePhone, "MemberID": ms.MemberID},
+			"attribute_not_exists(PK)", nil, nil); err != nil {
+			return wrap("signup", err)
+		}
+		for _, c := range w.Consents {
+			cpk, csk := consentKey(ms.StoreID, ms.MemberID, c.At.UTC().Format(time.RFC3339), string(c.Kind))
+			if err := put("consent", map[string]any{"PK": cpk, "SK": csk, "T": typeConsent, "Kind": string(c.Kind),
+				"Granted": c.Granted, "Version": c.Version, "At": c.At.UTC().Format(time.RFC3339)}, "", nil, nil); err != nil {
+				return wrap("signup", err)
+			}
+		}
+	}
+	if err := put("membership", toMembershipItem(ms), "attribute_not_exists(PK) OR #S = :pending",
+		map[string]string{"#S": "Status"},
+		map[string]types.AttributeValue{":pending": &types.AttributeValueMemberS{Value: string(member.StatusPendingVerification)}},
+	); err != nil {
+		return wrap("signup", err)
+	}
+	opk, osk := otpKey(ms.MemberID)
+	if err := put("otp", otpItem{
+		PK: opk, SK: osk, T: typeOTP, MemberID: ms.MemberID, StoreID: ms.StoreID, GroupID: ms.GroupID,
+		Rule: string(w.Rule), Path: string(ms.Path), Code: ms.Code, Hash: w.OTP.Hash, ValidUntil: w.OTP.ExpiresAt,
+		ExpiresAt: ttl(w.OTP.ExpiresAt.Add(otpRetention)),
+	}, "", nil, nil); err != nil {
+		return wrap("signup", err)
+	}
+	hour := w.Now.UTC().Format("2006010215")
+	rpk, rsk := otpRateKey(ms.StoreID, w.PhoneHash, hour)
+	add("rate", types.TransactWriteItem{Update: &types.Update{
+		TableName:                &s.table,
+		Key:                      key(rpk, rsk),
+		UpdateExpression:         aws.String("ADD #C :one SET #T = :t, ExpiresAt = :exp"),
+		ConditionExpression:      aws.String("attribute_not_exists(#C) OR #C < :max"),
+		ExpressionAttributeNames: map[string]string{"#C": "Count", "#T": "T"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":one": &types.AttributeValueMemberN{Value: "1"},
+			":max": &types.AttributeValueMemberN{Value: itoa(member.OTPMaxPerHour)},
+			":t":   &types.AttributeValueMemberS{Value: typeOTPRate},
+			":exp": &types.AttributeValueMemberN{Value: fmt.Sprint(ttl(w.Now.Add(2 * time.Hour)))},
+		},
+	}})
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems:          items,
+		ReturnConsumedCapacity: capacity,
+	})
+	if reasons := cancelReasons(err); reasons != nil {
+		for i, r := range reasons {
+			if r != "ConditionalCheckFailed" {
+				continue
+			}
+			switch roles[i] {
+			case "member", "phone":
+				return ErrPhoneTaken
+			case "membership":
+				return ErrMembershipSettled
+			case "rate":
+				return member.ErrOTPSendLimit
+			}
+		}
+	}
+	return wrap("signup", err)
+}
+
+// GetMembership returns a member's membership of a group, or member.ErrNotFound.
+func (s *Store) GetMembership(ctx context.Context, store, memberID, groupID string) (member.Membership, error) {
+	pk, sk := membershipKey(store, memberID, groupID)
+	var it membershipItem
+	if err := s.getItemConsistent(ctx, pk, sk, &it); err != nil {
+		if errors.Is(err, fail.ErrNotFound) {
+			return member.Membership{}, member.ErrNotFound
+		}
+		return member.Membership{}, wrap("get membership", err)
+	}
+	return it.membership(), nil
+}
+
+// OTPRecord is a stored one-time code and the join it completes.
+type OTPRecord struct {
+	State   member.OTPState
+	StoreID string
+	GroupID string
+	Rule    group.EntryRule
+	Path    member.JoinPath
+	Code    string
+}
+
+// GetOTP returns a member's current code, or member.ErrNotFound.
+func (s *Store) GetOTP(ctx context.Context, memberID string) (OTPRecord, error) {
+	pk, sk := otpKey(memberID)
+	var it otpItem
+	if err := s.getItemConsistent(ctx, pk, sk, &it); err != nil {
+		if errors.Is(err, fail.ErrNotFound) {
+			return OTPRecord{}, member.ErrNotFound
+		}
+		return OTPRecord{}, wrap("get otp", err)
+	}
+	return OTPRecord{
+		State:   member.OTPState{MemberID: it.MemberID, Hash: it.Hash, ExpiresAt: it.ValidUntil, Attempts: it.Attempts, Used: it.Used},
+		StoreID: it.StoreID, GroupID: it.GroupID, Rule: group.EntryRule(it.Rule), Path: member.JoinPath(it.Path), Code: it.Code,
+	}, nil
+}
+
+// CountOTPFailure records one wrong guess, on condition that nobody else counted one since the
+// code was read (seen attempts): two guesses in a race cannot share one attempt.
+func (s *Store) CountOTPFailure(ctx context.Context, memberID string, seen int) error {
+	pk, sk := otpKey(memberID)
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           &s.table,
+		Key:                 key(pk, sk),
+		UpdateExpression:    aws.String("SET Attempts = Attempts + :one"),
+		ConditionExpression: aws.String("Attempts = :seen"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":one":  &types.AttributeValueMemberN{Value: "1"},
+			":seen": &types.AttributeValueMemberN{Value: itoa(seen)},
+		},
+		ReturnConsumedCapacity: capacity,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return member.ErrOTPTooManyAttempts // a racing guess got there first: make the caller slow down
+	}
+	return wrap("count otp failure", err)
+}
+
+// Verification is what a correct code completes, in one transaction.
+type Verification struct {
+	Record         OTPRecord
+	Status         member.Status // the membership's status now
+	SessionHash    string
+	SessionExpires time.Time
+	Now            time.Time
+}
+
+// CompleteVerification marks the code used (once: member.ErrOTPUsed if another request did),
+// the member verified, the membership's new status, the invite's use, and opens a session.
+func (s *Store) CompleteVerification(ctx context.Context, v Verification) error {
+	r := v.Record
+	now := v.Now.UTC().Truncate(time.Second)
+	nowS := &types.AttributeValueMemberS{Value: now.Format(time.RFC3339)}
+	opk, osk := otpKey(r.State.MemberID)
+	mpk, msk := memberKey(r.StoreID, r.State.MemberID)
+	spk, ssk := membershipKey(r.StoreID, r.State.MemberID, r.GroupID)
+	sess, err := attributevalue.MarshalMap(func() sessionItem {
+		pk, sk := sessionKey(v.SessionHash)
+		return sessionItem{PK: pk, SK: sk, T: typeSession, StoreID: r.StoreID, MemberID: r.State.MemberID,
+			CreatedAt: now, ValidUntil: v.SessionExpires, ExpiresAt: ttl(v.SessionExpires)}
+	}())
+	if err != nil {
+		return wrap("complete verification", err)
+	}
+	// The membership's GSI1 sort key starts with its status, so the listing moves with it.
+	var ms membershipItem
+	if err := s.getItemConsistent(ctx, spk, ssk, &ms); err != nil {
+		return wrap("complete verification", err)
+	}
+	_, gsk := groupMembersKey(r.StoreID, r.GroupID, string(v.Status), ms.JoinedAt.UTC().Format(time.RFC3339), r.State.MemberID)
+	items := []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName: &s.table, Key: key(opk, osk),
+			UpdateExpression:    aws.String("SET Used = :true"),
+			ConditionExpression: aws.String("Used = :false AND Attempts < :max"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":true": &types.AttributeValueMemberBOOL{Value: true}, ":false": &types.AttributeValueMemberBOOL{Value: false},
+				":max": &types.AttributeValueMemberN{Value: itoa(member.OTPMaxAttempts)},
+			},
+		}},
+		{Update: &types.Update{
+			TableName: &s.table, Key: key(mpk, msk),
+			UpdateExpression:          aws.String("SET VerifiedAt = if_not_exists(VerifiedAt, :now), VerifiedBy = if_not_exists(VerifiedBy, :by), UpdatedAt = :now"),
+			ConditionExpression:       aws.String("attribute_exists(PK)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":now": nowS, ":by": &types.AttributeValueMemberS{Value: "otp"}},
+		}},
+		{Update: &types.Update{
+			TableName: &s.table, Key: key(spk, ssk),
+			UpdateExpression:         aws.String("SET #S = :status, GSI1SK = :gsk"),
+			ConditionExpression:      aws.String("#S = :pending"),
+			ExpressionAttributeNames: map[string]string{"#S": "Status"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":status":  &types.AttributeValueMemberS{Value: string(v.Status)},
+				":gsk":     &types.AttributeValueMemberS{Value: gsk},
+				":pending": &types.AttributeValueMemberS{Value: string(member.StatusPendingVerification)},
+			},
+		}},
+		{Put: &types.Put{TableName: &s.table, Item: sess, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+	}
+	roles := []string{"otp", "member", "membership", "session"}
+	if r.Path != member.PathQR {
+		// An invite or referral counts one use when the join it started completes.
+		cpk, csk := codeKey(r.Code)
+		items = append(items, types.TransactWriteItem{Update: &types.Update{
+			TableName: &s.table, Key: key(cpk, csk),
+			UpdateExpression:    aws.String("ADD Uses :one"),
+			ConditionExpression: aws.String("attribute_exists(PK) AND (MaxUses = :zero OR attribute_not_exists(MaxUses) OR Uses < MaxUses)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":one": &types.AttributeValueMemberN{Value: "1"}, ":zero": &types.AttributeValueMemberN{Value: "0"},
+			},
+		}})
+		roles = append(roles, "code")
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items, ReturnConsumedCapacity: capacity})
+	if reasons := cancelReasons(err); reasons != nil {
+		for i, reason := range reasons {
+			if reason != "ConditionalCheckFailed" {
+				continue
+			}
+			switch roles[i] {
+			case "otp", "membership":
+				return member.ErrOTPUsed
+			case "member":
+				return member.ErrNotFound
+			case "code":
+				return group.ErrCodeUsedUp
+			}
+		}
+	}
+	return wrap("complete verification", err)
+}
+
+// Session is a member's signed-in session.
+type Session struct {
+	StoreID    string
+	MemberID   string
+	ValidUntil time.Time
+}
+
+// GetSession returns the session whose token hashes to tokenHash, or fail.ErrUnauthorized. The
+// caller checks ValidUntil: TTL deletes expired items only eventually.
+func (s *Store) GetSession(ctx context.Context, tokenHash string) (Session, error) {
+	pk, sk := sessionKey(tokenHash)
+	var it sessionItem
+	if err := s.getItemConsistent(ctx, pk, sk, &it); err != nil {
+		if errors.Is(err, fail.ErrNotFound) {
+			return Session{}, fail.ErrUnauthorized
+		}
+		return Session{}, wrap("get session", err)
+	}
+	return Session{StoreID: it.StoreID, MemberID: it.MemberID, ValidUntil: it.ValidUntil}, nil
+}
+
+// MemberHome returns a member's profile and memberships in one Query of their partition.
+func (s *Store) MemberHome(ctx context.Context, store, memberID string) (member.Member, []member.Membership, error) {
+	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 &s.table,
+		KeyConditionExpression:    aws.String("PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: memberPK(store, memberID)}},
+		Limit:                     aws.Int32(maxGroupsPerMember + 1),
+		ReturnConsumedCapacity:    capacity,
+	})
+	if err != nil {
+		return member.Member{}, nil, wrap("member home", err)
+	}
+	var m member.Member
+	var found bool
+	var groups []member.Membership
+	for _, raw := range res.Items {
+		var t struct{ T string }
+		if err := attributevalue.UnmarshalMap(raw, &t); err != nil {
+			return member.Member{}, nil, wrap("member home", err)
+		}
+		switch t.T {
+		case typeMember:
+			var it memberItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return member.Member{}, nil, wrap("member home", err)
+			}
+			if m, err = it.member(); err != nil {
+				return member.Member{}, nil, err
+			}
+			found = true
+		case typeMembership:
+			var it membershipItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return member.Member{}, nil, wrap("member home", err)
+			}
+			groups = append(groups, it.membership())
+		}
+	}
+	if !found {
+		return member.Member{}, nil, member.ErrNotFound
+	}
+	return m, groups, nil
+}
+
+// maxGroupsPerMember bounds "my page": a senior in more groups of one store than this sees the
+// first ones. (Stores run a handful of groups.)
+const maxGroupsPerMember = 50
+
+// GetGroups returns the named groups of a store in one BatchGetItem (ids ≤ 100); missing ones
+// are absent from the map.
+func (s *Store) GetGroups(ctx context.Context, store string, ids []string) (map[string]group.Group, error) {
+	out := make(map[string]group.Group, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	keys := make([][2]string, len(ids))
+	for i, id := range ids {
+		pk, sk := groupKey(store, id)
+		keys[i] = [2]string{pk, sk}
+	}
+	items, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return nil, wrap("get groups", err)
+	}
+	for _, raw := range items {
+		var it groupItem
+		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			return nil, wrap("get groups", err)
+		}
+		out[it.ID] = it.group()
+	}
+	return out, nil
+}
