@@ -181,6 +181,12 @@ func (s *localStack) start(log *slog.Logger) (stop func()) {
 	return func() { cancel(); wg.Wait() }
 }
 
+// localValues are the local stack's own choices where the template's default would reach out of
+// the machine: messages go to the outbox (the dev page), never to a real phone.
+var localValues = map[string]string{
+	"NOTIFY_MODE": "outbox",
+}
+
 // stack is every function of the template, mounted the way AWS would trigger it.
 type stack struct {
 	routes  []Route
@@ -200,7 +206,8 @@ func assemble(tmpl *sam.Template, res *localstack.Resources, sqsClient *sqs.Clie
 		if name == "PUBLIC_BASE_URL" {
 			return baseURL, true
 		}
-		return "", false
+		v, ok := localValues[name]
+		return v, ok
 	}
 	for _, f := range tmpl.Functions {
 		reg, ok := functions[f.Name]

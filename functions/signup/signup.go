@@ -1,26 +1,312 @@
-// Package signup serves joins by QR, invite or referral code; phone verification; profile and consents; family links (/api/signup…, /api/me…, /api/family…). Its routes land with the signup issue.
+// Package signup serves how seniors join and come back: POST /api/signup from a join, invite or
+// referral code, POST /api/signup/verify with the one-time code sent by SMS, and GET /api/me,
+// their page once verified. Profile changes, consents, export and erasure, and family links land
+// next on the same function (the signup issue).
 package signup
 
 import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
 	"log/slog"
+	"net/http"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/pinpointsmsvoicev2"
 
 	"yinling/shared/apigw"
+	"yinling/shared/dynamostore"
+	"yinling/shared/fail"
+	"yinling/shared/group"
+	"yinling/shared/i18n"
+	"yinling/shared/ids"
+	"yinling/shared/member"
+	"yinling/shared/notify"
+	"yinling/shared/notify/awssms"
+	"yinling/shared/notify/outbox"
 )
 
 // Env is the function's configuration, declared in template.yaml.
 type Env struct {
-	Table    string `env:"TABLE_NAME"`
-	LogLevel string `env:"LOG_LEVEL,optional"`
+	Table      string `env:"TABLE_NAME"`
+	BaseURL    string `env:"PUBLIC_BASE_URL,optional"`
+	LogLevel   string `env:"LOG_LEVEL,optional"`
+	PIIKey     string `env:"PII_HASH_KEY"`
+	NotifyMode string `env:"NOTIFY_MODE"`
+	SMSOrigin  string `env:"SMS_ORIGINATION_IDENTITY,optional"`
 }
 
-// Handler serves the function's routes; until they land, every request answers 404.
+// Deps are what the handler needs; tests and the local stack build them as main does.
+type Deps struct {
+	Store *dynamostore.Store
+	// SMS sends the one-time codes: the only message ever sent to an unverified number.
+	SMS notify.Sender
+	// Key keys the phone lookup hash and the one-time code hashes (HMAC).
+	Key        []byte
+	Log        *slog.Logger
+	Now        func() time.Time
+	SessionTTL time.Duration
+}
+
+// DefaultSessionTTL keeps a senior signed in on their phone for three months: signing in again
+// means another code by SMS, which many find hard.
+const DefaultSessionTTL = 90 * 24 * time.Hour
+
+// SessionCookie is the member session's cookie.
+const SessionCookie = "yl_session"
+
+// Handler serves the signup routes.
 type Handler struct {
 	*apigw.Mux
+	d Deps
 }
 
-// Wire builds the handler from its configuration.
+// New returns the handler with its routes registered.
+func New(d Deps) *Handler {
+	if d.SessionTTL == 0 {
+		d.SessionTTL = DefaultSessionTTL
+	}
+	h := &Handler{Mux: apigw.NewMux(d.Log), d: d}
+	h.Route("POST /api/signup", h.signup)
+	h.Route("POST /api/signup/verify", h.verify)
+	h.Route("GET /api/me", h.me)
+	return h
+}
+
+// Wire builds the handler from its configuration. NOTIFY_MODE "outbox" keeps every message in
+// the table (local development); "aws" sends SMS through End User Messaging.
 func Wire(env Env, cfg aws.Config, log *slog.Logger) *Handler {
-	return &Handler{Mux: apigw.NewMux(log)}
+	store := dynamostore.New(dynamodb.NewFromConfig(cfg), env.Table)
+	var sms notify.Sender
+	switch env.NotifyMode {
+	case "outbox":
+		sms = outbox.New(store, time.Now)
+	default:
+		s, err := awssms.New(pinpointsmsvoicev2.NewFromConfig(cfg), awssms.Config{OriginationIdentity: env.SMSOrigin})
+		if err != nil {
+			// Misconfigured, not broken: every send says so, and the log says why.
+			log.Error("SMS is not configured", "err", err)
+			sms = notify.SenderFunc(func(context.Context, notify.Message) (notify.Receipt, error) {
+				return notify.Receipt{}, fmt.Errorf("sms: %w", err)
+			})
+		} else {
+			sms = s
+		}
+	}
+	return New(Deps{Store: store, SMS: sms, Key: []byte(env.PIIKey), Log: log, Now: time.Now})
+}
+
+// Errors of this function.
+var (
+	errSMSUnavailable  = &fail.Error{Kind: fail.Unavailable, Code: "sms_unavailable"}
+	errSessionRequired = &fail.Error{Kind: fail.Unauthenticated, Code: "session_required"}
+)
+
+func (h *Handler) signup(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
+	var in signupJSON
+	if err := apigw.Decode(r, &in); err != nil {
+		return apigw.Response{}, err
+	}
+	now := h.d.Now().UTC().Truncate(time.Second)
+	draft := in.draft()
+	// Everything but the store's own list of interests is checked before any read, so bad input
+	// costs nothing; the store's list is checked once it is read.
+	pre, _, err := member.NewSignup(draft, draft.Interests, now)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	codeText := ids.NormalizeCode(in.Code)
+	if !ids.ValidCode(codeText) {
+		return apigw.Response{}, group.ErrCodeNotFound
+	}
+	code, err := h.d.Store.ResolveCode(ctx, codeText)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	if err := code.Usable(now); err != nil {
+		return apigw.Response{}, err
+	}
+	phoneHash := h.phoneHash(pre.Phone)
+
+	for attempt := 0; ; attempt++ {
+		jc, err := h.d.Store.JoinContext(ctx, code.StoreID, code.GroupID, phoneHash)
+		if err != nil {
+			return apigw.Response{}, err
+		}
+		m, consents, err := member.NewSignup(draft, jc.Store.Interests, now)
+		if err != nil {
+			return apigw.Response{}, err
+		}
+		path := joinPath(code.Kind)
+		status, err := member.JoinStatus(jc.Group.EntryRule, path, false)
+		if err != nil {
+			return apigw.Response{}, err
+		}
+		m.StoreID, m.ID = code.StoreID, jc.MemberID
+		newMember := m.ID == ""
+		if newMember {
+			m.ID = ids.New()
+		}
+		ms := member.Membership{StoreID: code.StoreID, GroupID: code.GroupID, MemberID: m.ID, Status: status,
+			Path: path, Code: code.Code, JoinedAt: now}
+		switch path {
+		case member.PathInvite:
+			ms.InvitedBy = code.CreatedBy
+		case member.PathReferral:
+			ms.ReferrerID = code.CreatedBy
+		}
+		otp := member.NewOTP()
+		err = h.d.Store.Signup(ctx, dynamostore.SignupWrite{
+			Member: m, NewMember: newMember, PhoneHash: phoneHash, Consents: consents, Membership: ms,
+			OTP: member.NewOTPState(otp, m.ID, h.d.Key, now), Rule: jc.Group.EntryRule, Now: now,
+		})
+		switch {
+		case errors.Is(err, dynamostore.ErrPhoneTaken) && attempt == 0:
+			continue // a concurrent signup made this member a moment ago: join as them
+		case errors.Is(err, dynamostore.ErrMembershipSettled):
+			// Joining twice is not an error: the same member, the same membership, no new code.
+			cur, err := h.d.Store.GetMembership(ctx, code.StoreID, m.ID, code.GroupID)
+			if err != nil {
+				return apigw.Response{}, err
+			}
+			return apigw.JSON(http.StatusOK, signupResult{MemberID: m.ID, Status: string(cur.Status)}), nil
+		case err != nil:
+			return apigw.Response{}, err
+		}
+		if err := h.sendOTP(ctx, m, otp, jc.Store.Name, apigw.Lang(r), now); err != nil {
+			return apigw.Response{}, err
+		}
+		return apigw.JSON(http.StatusCreated, signupResult{MemberID: m.ID, Status: string(status)}), nil
+	}
+}
+
+func (h *Handler) sendOTP(ctx context.Context, m member.Member, otp, storeName string, lang i18n.Lang, now time.Time) error {
+	text := fmt.Sprintf("【银龄·%s】您的验证码是 %s，10 分钟内有效。请勿告诉任何人，店员也不会向您索要。", storeName, otp)
+	if lang == i18n.En {
+		text = fmt.Sprintf("[Yinling · %s] Your code is %s. It is valid for 10 minutes. Never share it, not even with staff.", storeName, otp)
+	}
+	_, err := h.d.SMS.Send(ctx, notify.Message{
+		ID:      "otp-" + m.ID + "-" + now.Format("20060102T150405"),
+		StoreID: m.StoreID, MemberID: m.ID, Channel: notify.ChannelSMS, To: m.Phone.E164(),
+		Text: text, Kind: "otp", Lang: string(lang),
+	})
+	if err != nil {
+		h.d.Log.ErrorContext(ctx, "send one-time code", "member", m.ID, "phone", m.Phone.Masked(), "err", err)
+		return errSMSUnavailable
+	}
+	return nil
+}
+
+func (h *Handler) verify(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
+	var in verifyJSON
+	if err := apigw.Decode(r, &in); err != nil {
+		return apigw.Response{}, err
+	}
+	if _, ok := member.NormalizeOTP(in.OTP); !ok {
+		return apigw.Response{}, member.ErrInvalidOTP
+	}
+	if !ids.Valid(in.MemberID) {
+		return apigw.Response{}, member.ErrNotFound.OnField("memberId")
+	}
+	now := h.d.Now().UTC().Truncate(time.Second)
+	rec, err := h.d.Store.GetOTP(ctx, in.MemberID)
+	if errors.Is(err, member.ErrNotFound) {
+		return apigw.Response{}, member.ErrNotFound.OnField("memberId")
+	}
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	if err := member.CheckOTP(rec.State, in.OTP, now, h.d.Key); err != nil {
+		if errors.Is(err, member.ErrOTPWrong) {
+			if err := h.d.Store.CountOTPFailure(ctx, in.MemberID, rec.State.Attempts); err != nil {
+				return apigw.Response{}, err
+			}
+		}
+		return apigw.Response{}, err
+	}
+	status, err := member.JoinStatus(rec.Rule, rec.Path, true)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	token := member.NewToken()
+	expires := now.Add(h.d.SessionTTL)
+	if err := h.d.Store.CompleteVerification(ctx, dynamostore.Verification{
+		Record: rec, Status: status, SessionHash: member.HashToken(token), SessionExpires: expires, Now: now,
+	}); err != nil {
+		return apigw.Response{}, err
+	}
+	resp := apigw.JSON(http.StatusOK, verifyResult{Token: token, MemberID: in.MemberID, Status: string(status), ExpiresAt: expires})
+	resp.Cookies = []string{sessionCookie(token, h.d.SessionTTL)}
+	return resp, nil
+}
+
+func (h *Handler) me(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
+	sess, err := h.session(ctx, r)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	m, memberships, err := h.d.Store.MemberHome(ctx, sess.StoreID, sess.MemberID)
+	if errors.Is(err, member.ErrNotFound) {
+		return apigw.Response{}, errSessionRequired // erased since the session began
+	}
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	groupIDs := make([]string, len(memberships))
+	for i, ms := range memberships {
+		groupIDs[i] = ms.GroupID
+	}
+	groups, err := h.d.Store.GetGroups(ctx, sess.StoreID, groupIDs)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	return apigw.JSON(http.StatusOK, toMeJSON(m, memberships, groups, h.d.Now())), nil
+}
+
+// session returns the caller's live session from the cookie or a bearer token.
+func (h *Handler) session(ctx context.Context, r *apigw.Request) (dynamostore.Session, error) {
+	token := apigw.Cookie(r, SessionCookie)
+	if token == "" {
+		token = apigw.BearerToken(r)
+	}
+	if !member.ValidTokenShape(token) {
+		return dynamostore.Session{}, errSessionRequired
+	}
+	sess, err := h.d.Store.GetSession(ctx, member.HashToken(token))
+	if errors.Is(err, fail.ErrUnauthorized) || err == nil && !h.d.Now().Before(sess.ValidUntil) {
+		return dynamostore.Session{}, errSessionRequired
+	}
+	return sess, err
+}
+
+// phoneHash keys the phone lookup: an HMAC, so the table holds no number that could be read back
+// by trying all 10^11 mainland mobiles.
+func (h *Handler) phoneHash(p member.Phone) string {
+	mac := hmac.New(sha256.New, h.d.Key)
+	mac.Write([]byte("yinling phone\x00" + p.E164()))
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+func joinPath(k group.CodeKind) member.JoinPath {
+	switch k {
+	case group.CodeInvite:
+		return member.PathInvite
+	case group.CodeReferral:
+		return member.PathReferral
+	}
+	return member.PathQR
+}
+
+// sessionCookie is httpOnly (no script reads it), Secure, and SameSite=Lax so the link in an SMS
+// or a WeChat message still arrives signed in.
+func sessionCookie(token string, ttl time.Duration) string {
+	return (&http.Cookie{
+		Name: SessionCookie, Value: token, Path: "/", MaxAge: int(ttl.Seconds()),
+		HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode,
+	}).String()
 }

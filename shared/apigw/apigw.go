@@ -109,6 +109,8 @@ func Status(k fail.Kind) int {
 		return http.StatusTooManyRequests
 	case fail.Unsupported:
 		return http.StatusUnsupportedMediaType
+	case fail.Unavailable:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }

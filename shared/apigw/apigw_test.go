@@ -205,3 +205,18 @@ func TestIdempotencyHashesTheBody(t *testing.T) {
 		t.Errorf("IdempotencyKey: key %q, hashes a=%s b=%s a2=%s", k, a, b, a2)
 	}
 }
+
+func TestCookieAndBearer(t *testing.T) {
+	r := &Request{Cookies: []string{"a=1", " yl_session = tok ", "b=2=3"}, Headers: map[string]string{"authorization": "Bearer  abc "}}
+	for name, want := range map[string]string{"a": "1", "yl_session": "tok", "b": "2=3", "c": ""} {
+		if got := Cookie(r, name); got != want {
+			t.Errorf("Cookie(%q) = %q, want %q", name, got, want)
+		}
+	}
+	if got := BearerToken(r); got != "abc" {
+		t.Errorf("BearerToken = %q", got)
+	}
+	if got := BearerToken(&Request{Headers: map[string]string{"authorization": "Basic x"}}); got != "" {
+		t.Errorf("BearerToken(Basic) = %q", got)
+	}
+}

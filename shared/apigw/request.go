@@ -162,3 +162,24 @@ func BaseURL(configured string, r *Request) string {
 	}
 	return "https://" + r.RequestContext.DomainName
 }
+
+// Cookie returns the value of the named cookie (payload 2.0 lists cookies apart from the
+// headers), or "".
+func Cookie(r *Request, name string) string {
+	for _, c := range r.Cookies {
+		k, v, ok := strings.Cut(c, "=")
+		if ok && strings.TrimSpace(k) == name {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// BearerToken returns the token of an "Authorization: Bearer …" header, or "".
+func BearerToken(r *Request) string {
+	h := header(r, "authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}

@@ -67,10 +67,13 @@ func TestRoutes(t *testing.T) {
 		"GET /admin",
 		"GET /api/admin/groups",
 		"GET /api/admin/groups/{id}",
+		"GET /api/me",
 		"GET /static/{file}",
 		"PATCH /api/admin/groups/{id}",
 		"POST /api/admin/groups",
 		"POST /api/admin/groups/{id}/invites",
+		"POST /api/signup",
+		"POST /api/signup/verify",
 	}
 	if diff := cmp.Diff(want, mustLoad(t).Routes()); diff != "" {
 		t.Errorf("Routes() (-want +got):\n%s", diff)

@@ -45,7 +45,7 @@ type memberItem struct {
 	Name         string               `dynamodbav:"Name"`
 	Phone        string               `dynamodbav:"Phone"`
 	PhoneHash    string               `dynamodbav:"PhoneHash"`
-	VerifiedAt   time.Time            `dynamodbav:"VerifiedAt,omitempty"`
+	VerifiedAt   *time.Time           `dynamodbav:"VerifiedAt,omitempty"` // absent until verified: if_not_exists relies on it
 	VerifiedBy   string               `dynamodbav:"VerifiedBy,omitempty"`
 	BirthYear    int                  `dynamodbav:"BirthYear"`
 	Gender       string               `dynamodbav:"Gender"`
@@ -70,7 +70,7 @@ func toMemberItem(m member.Member, phoneHash string) memberItem {
 	}
 	return memberItem{
 		PK: pk, SK: sk, T: typeMember, ID: m.ID, StoreID: m.StoreID, Name: m.Name,
-		Phone: m.Phone.E164(), PhoneHash: phoneHash, VerifiedAt: m.VerifiedAt, VerifiedBy: m.VerifiedBy,
+		Phone: m.Phone.E164(), PhoneHash: phoneHash, VerifiedAt: timePtr(m.VerifiedAt), VerifiedBy: m.VerifiedBy,
 		BirthYear: m.BirthYear, Gender: string(m.Gender), Neighborhood: m.Neighborhood, Interests: m.Interests,
 		Channel: string(m.Channel), QuietStart: m.QuietHours.Start, QuietEnd: m.QuietHours.End,
 		TimeZone: m.TimeZone, Tier: string(m.Tier), Tags: m.Tags, Consents: consents,
@@ -87,8 +87,12 @@ func (it memberItem) member() (member.Member, error) {
 	for k, c := range it.Consents {
 		consents[member.ConsentKind(k)] = member.Consent{Kind: member.ConsentKind(k), Granted: c.Granted, Version: c.Version, At: c.At}
 	}
+	var verifiedAt time.Time
+	if it.VerifiedAt != nil {
+		verifiedAt = *it.VerifiedAt
+	}
 	return member.Member{
-		ID: it.ID, StoreID: it.StoreID, Name: it.Name, Phone: phone, VerifiedAt: it.VerifiedAt, VerifiedBy: it.VerifiedBy,
+		ID: it.ID, StoreID: it.StoreID, Name: it.Name, Phone: phone, VerifiedAt: verifiedAt, VerifiedBy: it.VerifiedBy,
 		BirthYear: it.BirthYear, Gender: member.Gender(it.Gender), Neighborhood: it.Neighborhood, Interests: it.Interests,
 		Channel: member.Channel(it.Channel), QuietHours: member.QuietHours{Start: it.QuietStart, End: it.QuietEnd},
 		TimeZone: it.TimeZone, Tier: member.Tier(it.Tier), Tags: it.Tags, Consents: consents,
@@ -97,22 +101,22 @@ func (it memberItem) member() (member.Member, error) {
 }
 
 type membershipItem struct {
-	PK         string    `dynamodbav:"PK"`
-	SK         string    `dynamodbav:"SK"`
-	T          string    `dynamodbav:"T"`
-	StoreID    string    `dynamodbav:"StoreID"`
-	GroupID    string    `dynamodbav:"GroupID"`
-	MemberID   string    `dynamodbav:"MemberID"`
-	Status     string    `dynamodbav:"Status"`
-	Path       string    `dynamodbav:"Path"`
-	Code       string    `dynamodbav:"Code"`
-	ReferrerID string    `dynamodbav:"ReferrerID,omitempty"`
-	InvitedBy  string    `dynamodbav:"InvitedBy,omitempty"`
-	JoinedAt   time.Time `dynamodbav:"JoinedAt"`
-	ApprovedBy string    `dynamodbav:"ApprovedBy,omitempty"`
-	ApprovedAt time.Time `dynamodbav:"ApprovedAt,omitempty"`
-	GSI1PK     string    `dynamodbav:"GSI1PK"`
-	GSI1SK     string    `dynamodbav:"GSI1SK"`
+	PK         string     `dynamodbav:"PK"`
+	SK         string     `dynamodbav:"SK"`
+	T          string     `dynamodbav:"T"`
+	StoreID    string     `dynamodbav:"StoreID"`
+	GroupID    string     `dynamodbav:"GroupID"`
+	MemberID   string     `dynamodbav:"MemberID"`
+	Status     string     `dynamodbav:"Status"`
+	Path       string     `dynamodbav:"Path"`
+	Code       string     `dynamodbav:"Code"`
+	ReferrerID string     `dynamodbav:"ReferrerID,omitempty"`
+	InvitedBy  string     `dynamodbav:"InvitedBy,omitempty"`
+	JoinedAt   time.Time  `dynamodbav:"JoinedAt"`
+	ApprovedBy string     `dynamodbav:"ApprovedBy,omitempty"`
+	ApprovedAt *time.Time `dynamodbav:"ApprovedAt,omitempty"`
+	GSI1PK     string     `dynamodbav:"GSI1PK"`
+	GSI1SK     string     `dynamodbav:"GSI1SK"`
 }
 
 func toMembershipItem(ms member.Membership) membershipItem {
@@ -121,17 +125,30 @@ func toMembershipItem(ms member.Membership) membershipItem {
 	return membershipItem{
 		PK: pk, SK: sk, T: typeMembership, StoreID: ms.StoreID, GroupID: ms.GroupID, MemberID: ms.MemberID,
 		Status: string(ms.Status), Path: string(ms.Path), Code: ms.Code, ReferrerID: ms.ReferrerID,
-		InvitedBy: ms.InvitedBy, JoinedAt: ms.JoinedAt, ApprovedBy: ms.ApprovedBy, ApprovedAt: ms.ApprovedAt,
+		InvitedBy: ms.InvitedBy, JoinedAt: ms.JoinedAt, ApprovedBy: ms.ApprovedBy, ApprovedAt: timePtr(ms.ApprovedAt),
 		GSI1PK: gpk, GSI1SK: gsk,
 	}
 }
 
 func (it membershipItem) membership() member.Membership {
+	var approvedAt time.Time
+	if it.ApprovedAt != nil {
+		approvedAt = *it.ApprovedAt
+	}
 	return member.Membership{
 		StoreID: it.StoreID, GroupID: it.GroupID, MemberID: it.MemberID, Status: member.Status(it.Status),
 		Path: member.JoinPath(it.Path), Code: it.Code, ReferrerID: it.ReferrerID, InvitedBy: it.InvitedBy,
-		JoinedAt: it.JoinedAt, ApprovedBy: it.ApprovedBy, ApprovedAt: it.ApprovedAt,
+		JoinedAt: it.JoinedAt, ApprovedBy: it.ApprovedBy, ApprovedAt: approvedAt,
 	}
+}
+
+// timePtr stores a zero time as an absent attribute: the SDK's omitempty does not treat a zero
+// time.Time as empty, and conditions such as if_not_exists need the attribute truly absent.
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
 
 // otpItem is a member's current one-time code, with what verifying it completes: the
@@ -146,6 +163,7 @@ type otpItem struct {
 	Rule       string    `dynamodbav:"Rule"`
 	Path       string    `dynamodbav:"Path"`
 	Code       string    `dynamodbav:"Code"`
+	JoinedAt   time.Time `dynamodbav:"JoinedAt"`
 	Hash       string    `dynamodbav:"Hash"`
 	ValidUntil time.Time `dynamodbav:"ValidUntil"`
 	Attempts   int       `dynamodbav:"Attempts"`
@@ -353,7 +371,7 @@ func (s *Store) Signup(ctx context.Context, w SignupWrite) error {
 	opk, osk := otpKey(ms.MemberID)
 	if err := put("otp", otpItem{
 		PK: opk, SK: osk, T: typeOTP, MemberID: ms.MemberID, StoreID: ms.StoreID, GroupID: ms.GroupID,
-		Rule: string(w.Rule), Path: string(ms.Path), Code: ms.Code, Hash: w.OTP.Hash, ValidUntil: w.OTP.ExpiresAt,
+		Rule: string(w.Rule), Path: string(ms.Path), Code: ms.Code, JoinedAt: ms.JoinedAt, Hash: w.OTP.Hash, ValidUntil: w.OTP.ExpiresAt,
 		ExpiresAt: ttl(w.OTP.ExpiresAt.Add(otpRetention)),
 	}, "", nil, nil); err != nil {
 		return wrap("signup", err)
@@ -410,12 +428,13 @@ func (s *Store) GetMembership(ctx context.Context, store, memberID, groupID stri
 
 // OTPRecord is a stored one-time code and the join it completes.
 type OTPRecord struct {
-	State   member.OTPState
-	StoreID string
-	GroupID string
-	Rule    group.EntryRule
-	Path    member.JoinPath
-	Code    string
+	State    member.OTPState
+	StoreID  string
+	GroupID  string
+	Rule     group.EntryRule
+	Path     member.JoinPath
+	Code     string
+	JoinedAt time.Time // the membership's, which its GSI1 sort key includes
 }
 
 // GetOTP returns a member's current code, or member.ErrNotFound.
@@ -431,6 +450,7 @@ func (s *Store) GetOTP(ctx context.Context, memberID string) (OTPRecord, error) 
 	return OTPRecord{
 		State:   member.OTPState{MemberID: it.MemberID, Hash: it.Hash, ExpiresAt: it.ValidUntil, Attempts: it.Attempts, Used: it.Used},
 		StoreID: it.StoreID, GroupID: it.GroupID, Rule: group.EntryRule(it.Rule), Path: member.JoinPath(it.Path), Code: it.Code,
+		JoinedAt: it.JoinedAt,
 	}, nil
 }
 
@@ -483,11 +503,7 @@ func (s *Store) CompleteVerification(ctx context.Context, v Verification) error 
 		return wrap("complete verification", err)
 	}
 	// The membership's GSI1 sort key starts with its status, so the listing moves with it.
-	var ms membershipItem
-	if err := s.getItemConsistent(ctx, spk, ssk, &ms); err != nil {
-		return wrap("complete verification", err)
-	}
-	_, gsk := groupMembersKey(r.StoreID, r.GroupID, string(v.Status), ms.JoinedAt.UTC().Format(time.RFC3339), r.State.MemberID)
+	_, gsk := groupMembersKey(r.StoreID, r.GroupID, string(v.Status), r.JoinedAt.UTC().Format(time.RFC3339), r.State.MemberID)
 	items := []types.TransactWriteItem{
 		{Update: &types.Update{
 			TableName: &s.table, Key: key(opk, osk),

@@ -22,6 +22,7 @@ const (
 	TooLarge                        // 413: the body is over the limit
 	RateLimited                     // 429: too many attempts; slow down
 	Unsupported                     // 415: a content type we do not read
+	Unavailable                     // 503: a provider we depend on failed; trying again may work
 )
 
 // Error is a caller-facing error. Code is a persistent contract (clients branch on it); Field

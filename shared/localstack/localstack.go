@@ -167,6 +167,9 @@ func (r *Resources) Ref(name string) (string, error) {
 	if p, ok := r.template.Parameters[name]; ok {
 		return p.Default, nil
 	}
+	if res, ok := r.template.Resources[name]; ok && res.Type == typeSecret {
+		return r.secretARN(name), nil // a secret's Ref is its ARN
+	}
 	switch name {
 	case "AWS::Region":
 		return r.region, nil
@@ -241,6 +244,9 @@ func (r *Resources) Env(f sam.Function, overrides func(name string) (string, boo
 			}
 		}
 		v, err := f.Env[name].Resolve(r)
+		if err == nil {
+			v, err = r.resolveDynamicRefs(v)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("environment of %s: %s: %w", f.LogicalID, name, err)
 		}

@@ -450,3 +450,26 @@ Resources:
 		t.Errorf("cyclic Create: %v", err)
 	}
 }
+
+// A secret referenced as CloudFormation does ({{resolve:secretsmanager:…}}) resolves to a stable
+// local value, not the reference text.
+func TestSecretDynamicReference(t *testing.T) {
+	env := testenv.New(t)
+	signup, ok := env.Template.Function("signup")
+	if !ok {
+		t.Fatal("no signup function")
+	}
+	got, err := env.Resources.Env(signup, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := got["PII_HASH_KEY"]
+	if !strings.HasPrefix(key, "local-") || strings.Contains(key, "resolve") {
+		t.Errorf("PII_HASH_KEY = %q, want a local secret value", key)
+	}
+	// Data keyed by the secret (phone lookups) must survive a restart of the local stack.
+	again, err := testenv.New(t).Resources.Env(signup, nil)
+	if err != nil || again["PII_HASH_KEY"] != key {
+		t.Errorf("the local secret changed between two stacks: %q, %q (%v)", key, again["PII_HASH_KEY"], err)
+	}
+}

@@ -120,15 +120,23 @@ func TestProjectFunctions(t *testing.T) {
 			},
 			Queues: []SQSEvent{{QueueLogicalID: "FanoutQueue", BatchSize: 1, ReportBatchItemFailures: true, MaxConcurrency: 2}},
 		}},
-		{"signup", Function{ // Globals only: Timeout 10, three variables
+		{"signup", Function{ // Globals' Timeout; a secret by dynamic reference
 			LogicalID: "SignupFunction",
 			CodeUri:   "functions/signup/cmd",
 			Name:      "signup",
 			Timeout:   10 * time.Second,
 			Env: map[string]Value{
-				"TABLE_NAME":      {Kind: Ref, Name: "Table"},
-				"LOG_LEVEL":       {Kind: Ref, Name: "LogLevel"},
-				"PUBLIC_BASE_URL": {Kind: Ref, Name: "PublicBaseUrl"},
+				"TABLE_NAME":               {Kind: Ref, Name: "Table"},
+				"LOG_LEVEL":                {Kind: Ref, Name: "LogLevel"},
+				"PUBLIC_BASE_URL":          {Kind: Ref, Name: "PublicBaseUrl"},
+				"NOTIFY_MODE":              {Kind: Ref, Name: "NotifyMode"},
+				"SMS_ORIGINATION_IDENTITY": {Kind: Ref, Name: "SmsOriginationIdentity"},
+				"PII_HASH_KEY":             {Kind: Sub, Template: "{{resolve:secretsmanager:${PiiHashKey}:SecretString}}"},
+			},
+			Routes: []Route{
+				{Method: "GET", Path: "/api/me"},
+				{Method: "POST", Path: "/api/signup"},
+				{Method: "POST", Path: "/api/signup/verify"},
 			},
 		}},
 	}

@@ -1,0 +1,474 @@
+package signup_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"yinling/functions/signup"
+	"yinling/shared/apispec"
+	"yinling/shared/awscalls"
+	"yinling/shared/dynamostore"
+	"yinling/shared/group"
+	"yinling/shared/logging"
+	"yinling/shared/notify/outbox"
+	"yinling/shared/tenant"
+	"yinling/shared/testenv"
+)
+
+// Fixtures the sample events in events/signup refer to.
+const (
+	storeID       = "s-test"
+	openCode      = "JWYN2345" // open group's join code
+	inviteGroupQR = "GRPQ2345" // invite-only group's own code: not enough to join
+	inviteCode    = "HVNT2345" // staff invite into the invite-only group, 2 uses
+	approvalCode  = "APPR2345" // approval group's join code
+	phoneDigits   = "13800138000"
+)
+
+type fixture struct {
+	t       testing.TB
+	env     *testenv.Env
+	store   *dynamostore.Store
+	handler lambda.Handler
+	calls   *awscalls.Counter
+	now     time.Time
+	logs    *syncBuffer
+}
+
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	f := &fixture{t: t, calls: &awscalls.Counter{}, now: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC), logs: &syncBuffer{}}
+	f.env = testenv.New(t, testenv.WithAPIOptions(f.calls.Register))
+	f.store = dynamostore.New(f.env.DynamoDB, f.env.TableName())
+	ctx := context.Background()
+	if err := f.store.CreateStore(ctx, tenant.Store{ID: storeID, Name: "幸福里药房", TimeZone: tenant.DefaultTimeZone,
+		PushCap: 2, Interests: []string{"太极拳", "广场舞", "健康讲座"}, CreatedAt: f.now}); err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range []struct {
+		id, code string
+		rule     group.EntryRule
+	}{
+		{"01JDQ7Z6W3V8G0X5Y4K2M9N1PA", openCode, group.RuleOpen},
+		{"01JDQ7Z6W3V8G0X5Y4K2M9N1PC", inviteGroupQR, group.RuleInvite},
+		{"01JDQ7Z6W3V8G0X5Y4K2M9N1PD", approvalCode, group.RuleApproval},
+	} {
+		if _, err := f.store.CreateGroup(ctx, group.Group{ID: g.id, StoreID: storeID, Name: "群" + g.code, Covenant: "互相尊重",
+			EntryRule: g.rule, PushCap: 2, JoinCode: g.code, CreatedBy: "staff-1", CreatedAt: f.now, UpdatedAt: f.now},
+			dynamostore.Idempotency{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.store.CreateInvite(ctx, group.Invite{Code: inviteCode, StoreID: storeID, GroupID: "01JDQ7Z6W3V8G0X5Y4K2M9N1PC",
+		CreatedBy: "staff-1", MaxUses: 2, CreatedAt: f.now, ExpiresAt: f.now.AddDate(0, 0, 7)}); err != nil {
+		t.Fatal(err)
+	}
+	h := signup.New(signup.Deps{
+		Store: f.store,
+		SMS:   outbox.New(f.store, func() time.Time { return f.now }),
+		Key:   []byte("test-key"),
+		Log:   logging.New(f.logs, slog.LevelDebug),
+		Now:   func() time.Time { return f.now },
+	})
+	f.handler = lambda.NewHandler(h.Handle)
+	f.calls.Reset()
+	return f
+}
+
+func readEvent(t testing.TB, name string) events.APIGatewayV2HTTPRequest {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "events", "signup", name+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var req events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(b, &req); err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+func (f *fixture) invoke(req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, map[string]any) {
+	f.t.Helper()
+	f.now = f.now.Add(time.Second) // every request happens a moment after the last
+	payload, _ := json.Marshal(req)
+	out, err := f.handler.Invoke(context.Background(), payload)
+	if err != nil {
+		f.t.Fatalf("Invoke: %v", err)
+	}
+	var resp events.APIGatewayV2HTTPResponse
+	if err := json.Unmarshal(out, &resp); err != nil {
+		f.t.Fatal(err)
+	}
+	var body map[string]any
+	if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
+		f.t.Fatalf("body is not JSON: %s", resp.Body)
+	}
+	return resp, body
+}
+
+// items counts every item in the test's own table. A Scan is fine here: this is the test looking
+// at what a request changed, not a request path.
+func (f *fixture) items() int {
+	f.t.Helper()
+	out, err := f.env.DynamoDB.Scan(context.Background(), &dynamodb.ScanInput{TableName: strPtr(f.env.TableName())})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return int(out.Count)
+}
+
+var otpPattern = regexp.MustCompile(`\b\d{6}\b`)
+
+// lastOTP reads the newest code the outbox "sent" to a member.
+func (f *fixture) lastOTP(memberID string) string {
+	f.t.Helper()
+	page, err := f.store.ListOutbox(context.Background(), storeID, "", 100)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for _, e := range page.Items { // newest first
+		if e.MemberID == memberID {
+			if code := otpPattern.FindString(e.Text); code != "" {
+				return code
+			}
+			f.t.Fatalf("no code in %q", e.Text)
+		}
+	}
+	f.t.Fatalf("no message to %s in the outbox", memberID)
+	return ""
+}
+
+func (f *fixture) outboxLen() int {
+	f.t.Helper()
+	page, err := f.store.ListOutbox(context.Background(), storeID, "", 100)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return len(page.Items)
+}
+
+func verifyReq(t testing.TB, memberID, otp string) events.APIGatewayV2HTTPRequest {
+	req := readEvent(t, "verify")
+	req.Body = `{"memberId":"` + memberID + `","otp":"` + otp + `"}`
+	return req
+}
+
+func withCode(t testing.TB, code string) events.APIGatewayV2HTTPRequest {
+	req := readEvent(t, "signup")
+	var body map[string]any
+	_ = json.Unmarshal([]byte(req.Body), &body)
+	body["code"] = code
+	b, _ := json.Marshal(body)
+	req.Body = string(b)
+	return req
+}
+
+func errCode(body map[string]any) (code, field string) {
+	e, _ := body["error"].(map[string]any)
+	code, _ = e["code"].(string)
+	field, _ = e["field"].(string)
+	return code, field
+}
+
+// Every refusal answers in the caller's language, names the field, and changes nothing: no item
+// written, no message sent.
+func TestRefusalsChangeNothing(t *testing.T) {
+	spec, err := apispec.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		event, code, field string
+		status             int
+	}{
+		{"signup-bad-phone", "invalid_phone", "phone", 400},
+		{"signup-landline", "invalid_phone", "phone", 400},
+		{"signup-emoji-name", "invalid_name", "name", 400},
+		{"signup-long-name", "too_long", "name", 400},
+		{"signup-no-consent", "consent_required", "consents.service", 400},
+		{"signup-no-covenant", "covenant_required", "acceptCovenant", 400},
+		{"signup-unknown-code", "code_not_found", "code", 404},
+		{"signup-bad-interest", "invalid_interest", "interests", 400},
+		{"signup-unknown-field", "unknown_field", "isAdmin", 400},
+		{"verify", "member_not_found", "memberId", 404},
+		{"verify-bad-otp", "invalid_otp", "otp", 400},
+		{"me-no-session", "session_required", "", 401},
+		{"me", "session_required", "", 401},
+	}
+	f := newFixture(t)
+	for _, tt := range tests {
+		t.Run(tt.event, func(t *testing.T) {
+			f.t = t
+			before := f.items()
+			req := readEvent(t, tt.event)
+			resp, body := f.invoke(req)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, tt.status, resp.Body)
+			}
+			if code, field := errCode(body); code != tt.code || field != tt.field {
+				t.Errorf("error = %s (%s), want %s (%s)", code, field, tt.code, tt.field)
+			}
+			if err := spec.CheckResponse(req.RouteKey, resp.StatusCode, resp.Headers["content-type"], []byte(resp.Body)); err != nil {
+				t.Errorf("response breaks the OpenAPI contract: %v", err)
+			}
+			if after := f.items(); after != before {
+				t.Errorf("items %d → %d: a refused request changed the table", before, after)
+			}
+		})
+	}
+}
+
+// The whole path of a senior: join from the store's QR code, receive a code, mistype it once,
+// verify, and open "my page" from the cookie — and what each step costs in AWS calls.
+func TestJoinVerifyAndOpenMyPage(t *testing.T) {
+	f := newFixture(t)
+	spec, err := apispec.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(req events.APIGatewayV2HTTPRequest, resp events.APIGatewayV2HTTPResponse) {
+		t.Helper()
+		if err := spec.CheckResponse(req.RouteKey, resp.StatusCode, resp.Headers["content-type"], []byte(resp.Body)); err != nil {
+			t.Errorf("%s: response breaks the OpenAPI contract: %v", req.RouteKey, err)
+		}
+	}
+
+	f.calls.Reset()
+	req := readEvent(t, "signup")
+	resp, body := f.invoke(req)
+	check(req, resp)
+	if resp.StatusCode != 201 || body["status"] != "pending_verification" {
+		t.Fatalf("signup: %d %s", resp.StatusCode, resp.Body)
+	}
+	memberID, _ := body["memberId"].(string)
+	// 3 DynamoDB calls (GetItem code, BatchGetItem store+group+phone, one transaction), plus the
+	// outbox's one write, which stands in for the SMS provider's call.
+	if n := f.calls.Snapshot().Count; n["DynamoDB.GetItem"] != 1 || n["DynamoDB.BatchGetItem"] != 1 ||
+		n["DynamoDB.TransactWriteItems"] != 1+1 || f.calls.Total() != 4 {
+		t.Errorf("signup made these AWS calls:\n%s", f.calls.Snapshot())
+	}
+	signupCalls := f.calls.Snapshot()
+	otp := f.lastOTP(memberID)
+
+	wrong := "000000"
+	if otp == wrong {
+		wrong = "111111"
+	}
+	req = verifyReq(t, memberID, wrong)
+	resp, body = f.invoke(req)
+	check(req, resp)
+	if code, _ := errCode(body); resp.StatusCode != 400 || code != "otp_wrong" {
+		t.Fatalf("wrong code: %d %s", resp.StatusCode, resp.Body)
+	}
+
+	f.calls.Reset()
+	req = verifyReq(t, memberID, otp[:3]+" "+otp[3:]) // people copy "123 456"
+	resp, body = f.invoke(req)
+	check(req, resp)
+	if resp.StatusCode != 200 || body["status"] != "active" {
+		t.Fatalf("verify: %d %s", resp.StatusCode, resp.Body)
+	}
+	verifyCalls := f.calls.Snapshot()
+	if verifyCalls.Total() != 2 {
+		t.Errorf("verification made %d AWS calls, want 2:\n%s", verifyCalls.Total(), verifyCalls)
+	}
+	token, _ := body["token"].(string)
+	if len(resp.Cookies) != 1 || !strings.Contains(resp.Cookies[0], "yl_session="+token) ||
+		!strings.Contains(resp.Cookies[0], "HttpOnly") || !strings.Contains(resp.Cookies[0], "Secure") ||
+		!strings.Contains(resp.Cookies[0], "SameSite=Lax") {
+		t.Errorf("session cookie = %v", resp.Cookies)
+	}
+
+	// The same code cannot be used twice.
+	req = verifyReq(t, memberID, otp)
+	resp, body = f.invoke(req)
+	if code, _ := errCode(body); resp.StatusCode != 409 || code != "otp_used" {
+		t.Errorf("reused code: %d %s, want 409 otp_used", resp.StatusCode, resp.Body)
+	}
+
+	f.calls.Reset()
+	req = readEvent(t, "me")
+	req.Cookies = []string{"other=1", "yl_session=" + token}
+	resp, body = f.invoke(req)
+	check(req, resp)
+	if resp.StatusCode != 200 {
+		t.Fatalf("me: %d %s", resp.StatusCode, resp.Body)
+	}
+	if n := f.calls.Total(); n > 3 {
+		t.Errorf("my page made %d AWS calls, want ≤ 3:\n%s", n, f.calls.Snapshot())
+	}
+	m, _ := body["member"].(map[string]any)
+	groups, _ := body["groups"].([]any)
+	if m["name"] != "王秀英" || m["phone"] != "+86 138****8000" || m["verified"] != true || m["ageBand"] != "70-79" || len(groups) != 1 {
+		t.Errorf("my page = %s", resp.Body)
+	}
+	if g, _ := groups[0].(map[string]any); g["status"] != "active" {
+		t.Errorf("group = %v", groups[0])
+	}
+	consents, _ := body["consents"].(map[string]any)
+	if h, _ := consents["health"].(map[string]any); h["granted"] != true {
+		t.Errorf("consents = %v", consents)
+	}
+	// The bearer form works too (the API from a native shell).
+	req = readEvent(t, "me-no-session")
+	req.Headers["authorization"] = "Bearer " + token
+	if resp, _ := f.invoke(req); resp.StatusCode != 200 {
+		t.Errorf("me with bearer: %d", resp.StatusCode)
+	}
+
+	// Joining again is idempotent: the same member, the same membership, no new message.
+	sent := f.outboxLen()
+	resp, body = f.invoke(readEvent(t, "signup"))
+	if resp.StatusCode != 200 || body["memberId"] != memberID || body["status"] != "active" || f.outboxLen() != sent {
+		t.Errorf("second join: %d %s (outbox %d → %d)", resp.StatusCode, resp.Body, sent, f.outboxLen())
+	}
+
+	// A session ends at its expiry, whatever TTL has not yet deleted.
+	f.now = f.now.Add(signup.DefaultSessionTTL)
+	req = readEvent(t, "me")
+	req.Cookies = []string{"yl_session=" + token}
+	if resp, _ := f.invoke(req); resp.StatusCode != 401 {
+		t.Errorf("expired session: %d, want 401", resp.StatusCode)
+	}
+	t.Logf("AWS calls per signup:\n%s\nper verification:\n%s", signupCalls, verifyCalls)
+}
+
+func TestEntryRules(t *testing.T) {
+	f := newFixture(t)
+	join := func(code string) (int, map[string]any) {
+		resp, body := f.invoke(withCode(t, code))
+		return resp.StatusCode, body
+	}
+	verify := func(body map[string]any) map[string]any {
+		t.Helper()
+		id := body["memberId"].(string)
+		resp, out := f.invoke(verifyReq(t, id, f.lastOTP(id)))
+		if resp.StatusCode != 200 {
+			t.Fatalf("verify: %d %s", resp.StatusCode, resp.Body)
+		}
+		return out
+	}
+
+	if status, body := join(inviteGroupQR); status != 403 {
+		t.Errorf("invite-only group by its QR code: %d %v, want 403 invite_required", status, body)
+	}
+	status, body := join(inviteCode)
+	if status != 201 {
+		t.Fatalf("invite: %d %v", status, body)
+	}
+	if out := verify(body); out["status"] != "active" {
+		t.Errorf("invited member status = %v, want active", out["status"])
+	}
+	status, body = join(approvalCode)
+	if status != 201 {
+		t.Fatalf("approval group: %d %v", status, body)
+	}
+	if out := verify(body); out["status"] != "pending_approval" {
+		t.Errorf("approval group status = %v, want pending_approval", out["status"])
+	}
+	code, err := f.store.ResolveCode(context.Background(), inviteCode)
+	if err != nil || code.Uses != 1 {
+		t.Errorf("invite uses = %d (%v), want 1", code.Uses, err)
+	}
+}
+
+func TestOneTimeCodeLimits(t *testing.T) {
+	t.Run("three codes an hour per number", func(t *testing.T) {
+		f := newFixture(t)
+		for i := 1; i <= 3; i++ {
+			if resp, _ := f.invoke(readEvent(t, "signup")); resp.StatusCode != 201 {
+				t.Fatalf("signup %d: %d %s", i, resp.StatusCode, resp.Body)
+			}
+		}
+		before := f.outboxLen()
+		resp, body := f.invoke(readEvent(t, "signup"))
+		if code, _ := errCode(body); resp.StatusCode != 429 || code != "otp_send_limit" {
+			t.Errorf("fourth code in an hour: %d %s", resp.StatusCode, resp.Body)
+		}
+		if f.outboxLen() != before {
+			t.Errorf("a refused signup sent a message")
+		}
+		f.now = f.now.Add(time.Hour)
+		if resp, _ := f.invoke(readEvent(t, "signup")); resp.StatusCode != 201 {
+			t.Errorf("next hour: %d", resp.StatusCode)
+		}
+	})
+	t.Run("five wrong guesses spend the code", func(t *testing.T) {
+		f := newFixture(t)
+		_, body := f.invoke(readEvent(t, "signup"))
+		id := body["memberId"].(string)
+		otp := f.lastOTP(id)
+		wrong := "000000"
+		if otp == wrong {
+			wrong = "111111"
+		}
+		for i := 0; i < 5; i++ {
+			if resp, _ := f.invoke(verifyReq(t, id, wrong)); resp.StatusCode != 400 {
+				t.Fatalf("guess %d: %d", i, resp.StatusCode)
+			}
+		}
+		resp, body := f.invoke(verifyReq(t, id, otp))
+		if code, _ := errCode(body); resp.StatusCode != 429 || code != "otp_too_many_attempts" {
+			t.Errorf("right code after 5 wrong: %d %s", resp.StatusCode, resp.Body)
+		}
+	})
+	t.Run("a code expires after 10 minutes", func(t *testing.T) {
+		f := newFixture(t)
+		_, body := f.invoke(readEvent(t, "signup"))
+		otp := f.lastOTP(body["memberId"].(string))
+		f.now = f.now.Add(10 * time.Minute)
+		resp, body := f.invoke(verifyReq(t, body["memberId"].(string), otp))
+		if code, _ := errCode(body); resp.StatusCode != 400 || code != "otp_expired" {
+			t.Errorf("expired code: %d %s", resp.StatusCode, resp.Body)
+		}
+	})
+}
+
+// No phone number and no one-time code may appear in any log line.
+func TestLogsHoldNoPhoneOrCode(t *testing.T) {
+	f := newFixture(t)
+	_, body := f.invoke(readEvent(t, "signup"))
+	otp := f.lastOTP(body["memberId"].(string))
+	f.invoke(verifyReq(t, body["memberId"].(string), "999999"))
+	f.invoke(verifyReq(t, body["memberId"].(string), otp))
+	f.invoke(readEvent(t, "signup-bad-phone"))
+	logs := f.logs.String()
+	for _, secret := range []string{phoneDigits, "0013", otp} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("logs contain %q:\n%s", secret, logs)
+		}
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func strPtr(s string) *string { return &s }

@@ -1,0 +1,131 @@
+package signup
+
+import (
+	"slices"
+	"time"
+
+	"yinling/shared/group"
+	"yinling/shared/member"
+)
+
+// Wire (JSON) forms of the signup API (shared/apispec/openapi.yaml).
+
+type signupJSON struct {
+	Code         string   `json:"code"`
+	Name         string   `json:"name"`
+	Phone        string   `json:"phone"`
+	BirthYear    int      `json:"birthYear"`
+	Gender       string   `json:"gender"`
+	Neighborhood string   `json:"neighborhood"`
+	Interests    []string `json:"interests"`
+	Consents     struct {
+		Service   bool `json:"service"`
+		Health    bool `json:"health"`
+		Marketing bool `json:"marketing"`
+	} `json:"consents"`
+	AcceptCovenant bool `json:"acceptCovenant"`
+}
+
+func (in signupJSON) draft() member.SignupDraft {
+	return member.SignupDraft{
+		Name: in.Name, Phone: in.Phone, BirthYear: in.BirthYear, Gender: member.Gender(in.Gender),
+		Neighborhood: in.Neighborhood, Interests: in.Interests, AcceptCovenant: in.AcceptCovenant,
+		Consents: map[member.ConsentKind]bool{
+			member.ConsentService:   in.Consents.Service,
+			member.ConsentHealth:    in.Consents.Health,
+			member.ConsentMarketing: in.Consents.Marketing,
+		},
+	}
+}
+
+type signupResult struct {
+	MemberID string `json:"memberId"`
+	Status   string `json:"status"`
+}
+
+type verifyJSON struct {
+	MemberID string `json:"memberId"`
+	OTP      string `json:"otp"`
+}
+
+type verifyResult struct {
+	Token     string    `json:"token"`
+	MemberID  string    `json:"memberId"`
+	Status    string    `json:"status"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+type meJSON struct {
+	Member   profileJSON            `json:"member"`
+	Groups   []myGroupJSON          `json:"groups"`
+	Consents map[string]consentJSON `json:"consents"`
+}
+
+type profileJSON struct {
+	ID           string         `json:"id"`
+	Name         string         `json:"name"`
+	Phone        string         `json:"phone"` // masked: the full number is never sent back
+	Verified     bool           `json:"verified"`
+	BirthYear    int            `json:"birthYear"`
+	AgeBand      string         `json:"ageBand"`
+	Gender       string         `json:"gender"`
+	Neighborhood string         `json:"neighborhood"`
+	Interests    []string       `json:"interests"`
+	Channel      string         `json:"channel"`
+	QuietHours   quietHoursJSON `json:"quietHours"`
+	TimeZone     string         `json:"timeZone"`
+	Tier         string         `json:"tier"`
+}
+
+type quietHoursJSON struct {
+	Start string `json:"start"`
+	End   string `json:"end"`
+}
+
+type myGroupJSON struct {
+	ID       string    `json:"id"`
+	Name     string    `json:"name"`
+	Covenant string    `json:"covenant"`
+	Status   string    `json:"status"`
+	JoinedAt time.Time `json:"joinedAt"`
+}
+
+type consentJSON struct {
+	Granted bool      `json:"granted"`
+	Version string    `json:"version"`
+	At      time.Time `json:"at"`
+}
+
+func toMeJSON(m member.Member, memberships []member.Membership, groups map[string]group.Group, now time.Time) meJSON {
+	out := meJSON{
+		Member: profileJSON{
+			ID: m.ID, Name: m.Name, Phone: m.Phone.Masked(), Verified: m.Verified(), BirthYear: m.BirthYear,
+			AgeBand: string(m.AgeBand(now)), Gender: string(m.Gender), Neighborhood: m.Neighborhood,
+			Interests: nonNil(m.Interests), Channel: string(m.Channel),
+			QuietHours: quietHoursJSON{Start: m.QuietHours.Start, End: m.QuietHours.End},
+			TimeZone:   m.TimeZone, Tier: string(m.Tier),
+		},
+		Groups:   []myGroupJSON{},
+		Consents: map[string]consentJSON{},
+	}
+	for _, ms := range memberships {
+		g, ok := groups[ms.GroupID]
+		if !ok {
+			continue // the group was removed since
+		}
+		out.Groups = append(out.Groups, myGroupJSON{ID: g.ID, Name: g.Name, Covenant: g.Covenant,
+			Status: string(ms.Status), JoinedAt: ms.JoinedAt.UTC()})
+	}
+	slices.SortFunc(out.Groups, func(a, b myGroupJSON) int { return a.JoinedAt.Compare(b.JoinedAt) })
+	for k, c := range m.Consents {
+		out.Consents[string(k)] = consentJSON{Granted: c.Granted, Version: c.Version, At: c.At.UTC()}
+	}
+	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
