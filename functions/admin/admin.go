@@ -24,9 +24,10 @@ import (
 
 // Env is the function's configuration, declared in template.yaml.
 type Env struct {
-	Table    string `env:"TABLE_NAME"`
-	BaseURL  string `env:"PUBLIC_BASE_URL,optional"`
-	LogLevel string `env:"LOG_LEVEL,optional"`
+	Table      string `env:"TABLE_NAME"`
+	BaseURL    string `env:"PUBLIC_BASE_URL,optional"`
+	LogLevel   string `env:"LOG_LEVEL,optional"`
+	NotifyMode string `env:"NOTIFY_MODE,optional"`
 }
 
 // Deps are what the handler needs; tests and the local stack build them as main does.
@@ -35,6 +36,9 @@ type Deps struct {
 	Log     *slog.Logger
 	Now     func() time.Time
 	BaseURL string // origin of join links; "" uses the request's host
+	// Outbox serves GET /api/admin/outbox: only where messages go to the outbox (local
+	// development, a staging stack), never where they reach real phones.
+	Outbox bool
 }
 
 // Handler serves the admin routes.
@@ -51,6 +55,7 @@ func New(d Deps) *Handler {
 	h.Route("GET /api/admin/groups/{id}", h.getGroup)
 	h.Route("PATCH /api/admin/groups/{id}", h.updateGroup)
 	h.Route("POST /api/admin/groups/{id}/invites", h.createInvite)
+	h.Route("GET /api/admin/outbox", h.listOutbox)
 	return h
 }
 
@@ -62,6 +67,7 @@ func Wire(env Env, cfg aws.Config, log *slog.Logger) *Handler {
 		Log:     log,
 		Now:     time.Now,
 		BaseURL: env.BaseURL,
+		Outbox:  env.NotifyMode == "outbox",
 	})
 }
 
@@ -196,6 +202,32 @@ func (h *Handler) createInvite(ctx context.Context, r *apigw.Request) (apigw.Res
 		}
 		return apigw.JSON(http.StatusCreated, toInviteJSON(inv, apigw.BaseURL(h.d.BaseURL, r))), nil
 	}
+}
+
+// listOutbox shows what every channel would have sent, newest first: in local development the
+// one-time codes, reminders and promotions that would have reached a phone.
+func (h *Handler) listOutbox(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
+	if !h.d.Outbox {
+		return apigw.Response{}, &fail.Error{Kind: fail.NotFound, Code: "route_not_found"}
+	}
+	staff, err := apigw.Staff(r)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	limit, err := apigw.Limit(r, defaultLimit, maxLimit)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	page, err := h.d.Store.ListOutbox(ctx, staff.StoreID, r.QueryStringParameters["cursor"], limit)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	out := outboxList{Items: make([]outboxJSON, len(page.Items)), Cursor: page.Cursor}
+	for i, e := range page.Items {
+		out.Items[i] = outboxJSON{MessageID: e.MessageID, MemberID: e.MemberID, Channel: e.Channel, To: e.To,
+			ToMasked: e.ToMasked, Text: e.Text, Link: e.Link, Kind: e.Kind, At: e.At.UTC()}
+	}
+	return apigw.JSON(http.StatusOK, out), nil
 }
 
 // staffAndID returns the caller and the {id} path parameter. An id that cannot be one of ours

@@ -3,6 +3,7 @@ package admin_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -157,6 +158,8 @@ func TestHandleEvents(t *testing.T) {
 			"groupId": groupID, "maxUses": 1.0, "expiresAt": "2026-12-07T08:00:00Z"}},
 		{event: "create-invite-bad-ttl", status: 400, code: "invalid_invite_ttl", field: "ttlDays", lang: "zh"},
 		{event: "create-invite-other-store", status: 404, code: "group_not_found", lang: "zh", maxCalls: 1},
+		// Where messages reach real phones there is no outbox to show.
+		{event: "list-outbox", status: 404, code: "route_not_found", lang: "zh"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.event, func(t *testing.T) {
@@ -340,5 +343,42 @@ func TestCreateGroupRefusesAReusedKey(t *testing.T) {
 	}
 	if diff := cmp.Diff(before, f.state(t)); diff != "" {
 		t.Errorf("a refused create changed the table:\n%s", diff)
+	}
+}
+
+// Where messages go to the outbox, staff see them newest first, their own store's only.
+func TestListOutbox(t *testing.T) {
+	f := newFixture(t)
+	h := admin.New(admin.Deps{Store: f.store, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Now: func() time.Time { return now }, BaseURL: baseURL, Outbox: true})
+	ctx := context.Background()
+	for i, s := range []string{storeID, otherStoreID, storeID} {
+		if _, err := f.store.PutOutbox(ctx, dynamostore.OutboxEntry{StoreID: s, MessageID: fmt.Sprint("m", i), MemberID: "M1",
+			Channel: "sms", To: "+8613800138000", ToMasked: "+86138****8000", Text: fmt.Sprint("消息", i), Kind: "otp",
+			At: now.Add(time.Duration(i) * time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.handler = lambda.NewHandler(h.Handle)
+	resp := f.invoke(t, readEvent(t, "list-outbox"))
+	var body struct {
+		Items []struct{ Text string } `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(resp.Body), &body); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, resp.Body)
+	}
+	var texts []string
+	for _, it := range body.Items {
+		texts = append(texts, it.Text)
+	}
+	if diff := cmp.Diff([]string{"消息2", "消息0"}, texts); diff != "" {
+		t.Errorf("outbox (-want +got):\n%s", diff)
+	}
+	spec, err := apispec.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := spec.CheckResponse("GET /api/admin/outbox", resp.StatusCode, resp.Headers["content-type"], []byte(resp.Body)); err != nil {
+		t.Errorf("response breaks the OpenAPI contract: %v", err)
 	}
 }

@@ -81,3 +81,22 @@ func toInviteJSON(inv group.Invite, base string) inviteJSON {
 		CreatedAt: inv.CreatedAt.UTC(), ExpiresAt: inv.ExpiresAt.UTC(),
 	}
 }
+
+type outboxList struct {
+	Items  []outboxJSON `json:"items"`
+	Cursor string       `json:"cursor,omitempty"`
+}
+
+// outboxJSON is one message the outbox kept. It carries the full recipient: the outbox exists
+// only where no message reaches a real phone.
+type outboxJSON struct {
+	MessageID string    `json:"messageId"`
+	MemberID  string    `json:"memberId"`
+	Channel   string    `json:"channel"`
+	To        string    `json:"to"`
+	ToMasked  string    `json:"toMasked"`
+	Text      string    `json:"text"`
+	Link      string    `json:"link"`
+	Kind      string    `json:"kind"`
+	At        time.Time `json:"at"`
+}

@@ -72,6 +72,7 @@ func New(d Deps) *Handler {
 		d.SessionTTL = DefaultSessionTTL
 	}
 	h := &Handler{Mux: apigw.NewMux(d.Log), d: d}
+	h.Route("GET /api/join/{code}", h.joinInfo)
 	h.Route("POST /api/signup", h.signup)
 	h.Route("POST /api/signup/verify", h.verify)
 	h.Route("GET /api/me", h.me)
@@ -106,6 +107,31 @@ var (
 	errSMSUnavailable  = &fail.Error{Kind: fail.Unavailable, Code: "sms_unavailable"}
 	errSessionRequired = &fail.Error{Kind: fail.Unauthenticated, Code: "session_required"}
 )
+
+// joinInfo is what the join page shows before anyone types: the store, the group, its covenant
+// and the interests to choose from. An invite-only group reached by its own QR code says so now,
+// not after the senior filled in the form.
+func (h *Handler) joinInfo(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
+	codeText := ids.NormalizeCode(r.PathParameters["code"])
+	if !ids.ValidCode(codeText) {
+		return apigw.Response{}, group.ErrCodeNotFound
+	}
+	code, err := h.d.Store.ResolveCode(ctx, codeText)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	if err := code.Usable(h.d.Now()); err != nil {
+		return apigw.Response{}, err
+	}
+	jc, err := h.d.Store.JoinContext(ctx, code.StoreID, code.GroupID, "")
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	if _, err := member.JoinStatus(jc.Group.EntryRule, joinPath(code.Kind), false); err != nil {
+		return apigw.Response{}, err
+	}
+	return apigw.JSON(http.StatusOK, toJoinInfoJSON(code, jc)), nil
+}
 
 func (h *Handler) signup(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
 	var in signupJSON

@@ -472,3 +472,50 @@ func (s *syncBuffer) String() string {
 }
 
 func strPtr(s string) *string { return &s }
+
+func TestJoinInfo(t *testing.T) {
+	f := newFixture(t)
+	spec, err := apispec.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		event  string
+		status int
+		code   string
+		group  string
+	}{
+		{"join-info", 200, "", "群JWYN2345"},
+		{"join-info-lowercase", 200, "", "群JWYN2345"}, // typed from a card: any case, hyphens
+		{"join-info-unknown", 404, "code_not_found", ""},
+		{"join-info-invite-only", 403, "invite_required", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.event, func(t *testing.T) {
+			f.t = t
+			req := readEvent(t, tt.event)
+			f.calls.Reset()
+			resp, body := f.invoke(req)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, tt.status, resp.Body)
+			}
+			if err := spec.CheckResponse(req.RouteKey, resp.StatusCode, resp.Headers["content-type"], []byte(resp.Body)); err != nil {
+				t.Errorf("response breaks the OpenAPI contract: %v", err)
+			}
+			if n := f.calls.Total(); n > 2 {
+				t.Errorf("%d AWS calls, want ≤ 2:\n%s", n, f.calls.Snapshot())
+			}
+			if tt.code != "" {
+				if code, _ := errCode(body); code != tt.code {
+					t.Errorf("error = %s, want %s", code, tt.code)
+				}
+				return
+			}
+			g, _ := body["group"].(map[string]any)
+			interests, _ := body["interests"].([]any)
+			if g["name"] != tt.group || g["covenant"] != "互相尊重" || body["storeName"] != "幸福里药房" || len(interests) != 3 {
+				t.Errorf("join info = %s", resp.Body)
+			}
+		})
+	}
+}

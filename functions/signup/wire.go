@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"yinling/shared/dynamostore"
 	"yinling/shared/group"
 	"yinling/shared/member"
 )
@@ -128,4 +129,27 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+type joinInfoJSON struct {
+	Code      string        `json:"code"`
+	Kind      string        `json:"kind"`
+	StoreName string        `json:"storeName"`
+	Group     joinGroupJSON `json:"group"`
+	Interests []string      `json:"interests"`
+}
+
+type joinGroupJSON struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Covenant  string `json:"covenant"`
+	EntryRule string `json:"entryRule"`
+}
+
+func toJoinInfoJSON(c group.Code, jc dynamostore.JoinContext) joinInfoJSON {
+	return joinInfoJSON{
+		Code: c.Code, Kind: string(c.Kind), StoreName: jc.Store.Name,
+		Group:     joinGroupJSON{ID: jc.Group.ID, Name: jc.Group.Name, Covenant: jc.Group.Covenant, EntryRule: string(jc.Group.EntryRule)},
+		Interests: nonNil(jc.Store.Interests),
+	}
 }

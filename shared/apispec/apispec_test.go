@@ -67,6 +67,8 @@ func TestRoutes(t *testing.T) {
 		"GET /admin",
 		"GET /api/admin/groups",
 		"GET /api/admin/groups/{id}",
+		"GET /api/admin/outbox",
+		"GET /api/join/{code}",
 		"GET /api/me",
 		"GET /static/{file}",
 		"PATCH /api/admin/groups/{id}",

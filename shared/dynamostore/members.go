@@ -206,12 +206,17 @@ type JoinContext struct {
 	MemberID string // "" when the phone is new to the store
 }
 
-// JoinContext reads the store, the group and the phone lookup in one BatchGetItem.
+// JoinContext reads the store, the group and (unless phoneHash is "", as for the join page
+// before anyone typed a number) the phone lookup in one BatchGetItem.
 func (s *Store) JoinContext(ctx context.Context, storeID, groupID, phoneHash string) (JoinContext, error) {
 	spk, ssk := storeKey(storeID)
 	gpk, gsk := groupKey(storeID, groupID)
 	ppk, psk := phoneKey(storeID, phoneHash)
-	items, err := s.batchGet(ctx, [][2]string{{spk, ssk}, {gpk, gsk}, {ppk, psk}})
+	keys := [][2]string{{spk, ssk}, {gpk, gsk}}
+	if phoneHash != "" {
+		keys = append(keys, [2]string{ppk, psk})
+	}
+	items, err := s.batchGet(ctx, keys)
 	if err != nil {
 		return JoinContext{}, wrap("join context", err)
 	}
