@@ -126,3 +126,22 @@ func otpKey(member string) (pk, sk string) { return "OTP#" + member, "OTP" }
 // sessionKey is a member session, by the SHA-256 of its token. Global: a request presents only
 // the token; the item carries the store and member.
 func sessionKey(tokenHash string) (pk, sk string) { return "SESSION#" + tokenHash, "SESSION" }
+
+// Group health (影响力、连接度、参与度、输出量) is kept as counters updated with each event,
+// never computed by scanning. A group's counters share one partition, so the metrics page is
+// one Query: the running totals (SK TOTAL), one item per day of joins by path (SK DAY#<date>),
+// and one per referrer (SK REFERRER#<member>).
+func groupStatsPK(store, group string) string { return storePK(store) + "#GROUP#" + group + "#STATS" }
+
+// groupTotalsKey holds Members, Verified, PendingApproval, Active.
+func groupTotalsKey(store, group string) (pk, sk string) { return groupStatsPK(store, group), "TOTAL" }
+
+// groupDayKey holds JoinedQR, JoinedInvite, JoinedReferral for one day (UTC date "2006-01-02").
+func groupDayKey(store, group, day string) (pk, sk string) {
+	return groupStatsPK(store, group), "DAY#" + day
+}
+
+// groupReferrerKey holds Referrals: how many members one member brought into the group.
+func groupReferrerKey(store, group, referrer string) (pk, sk string) {
+	return groupStatsPK(store, group), "REFERRER#" + referrer
+}
