@@ -164,6 +164,7 @@ type otpItem struct {
 	Path       string    `dynamodbav:"Path"`
 	Code       string    `dynamodbav:"Code"`
 	JoinedAt   time.Time `dynamodbav:"JoinedAt"`
+	Referrer   string    `dynamodbav:"Referrer,omitempty"`
 	Hash       string    `dynamodbav:"Hash"`
 	ValidUntil time.Time `dynamodbav:"ValidUntil"`
 	Attempts   int       `dynamodbav:"Attempts"`
@@ -376,7 +377,7 @@ func (s *Store) Signup(ctx context.Context, w SignupWrite) error {
 	opk, osk := otpKey(ms.MemberID)
 	if err := put("otp", otpItem{
 		PK: opk, SK: osk, T: typeOTP, MemberID: ms.MemberID, StoreID: ms.StoreID, GroupID: ms.GroupID,
-		Rule: string(w.Rule), Path: string(ms.Path), Code: ms.Code, JoinedAt: ms.JoinedAt, Hash: w.OTP.Hash, ValidUntil: w.OTP.ExpiresAt,
+		Rule: string(w.Rule), Path: string(ms.Path), Code: ms.Code, JoinedAt: ms.JoinedAt, Referrer: ms.ReferrerID, Hash: w.OTP.Hash, ValidUntil: w.OTP.ExpiresAt,
 		ExpiresAt: ttl(w.OTP.ExpiresAt.Add(otpRetention)),
 	}, "", nil, nil); err != nil {
 		return wrap("signup", err)
@@ -440,6 +441,7 @@ type OTPRecord struct {
 	Path     member.JoinPath
 	Code     string
 	JoinedAt time.Time // the membership's, which its GSI1 sort key includes
+	Referrer string    // the referring member, for PathReferral
 }
 
 // GetOTP returns a member's current code, or member.ErrNotFound.
@@ -455,7 +457,7 @@ func (s *Store) GetOTP(ctx context.Context, memberID string) (OTPRecord, error) 
 	return OTPRecord{
 		State:   member.OTPState{MemberID: it.MemberID, Hash: it.Hash, ExpiresAt: it.ValidUntil, Attempts: it.Attempts, Used: it.Used},
 		StoreID: it.StoreID, GroupID: it.GroupID, Rule: group.EntryRule(it.Rule), Path: member.JoinPath(it.Path), Code: it.Code,
-		JoinedAt: it.JoinedAt,
+		JoinedAt: it.JoinedAt, Referrer: it.Referrer,
 	}, nil
 }
 
@@ -539,6 +541,10 @@ func (s *Store) CompleteVerification(ctx context.Context, v Verification) error 
 		{Put: &types.Put{TableName: &s.table, Item: sess, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 	}
 	roles := []string{"otp", "member", "membership", "session"}
+	for _, u := range joinCounters(r, v.Status, now) {
+		items = append(items, types.TransactWriteItem{Update: u.update(s.table)})
+		roles = append(roles, "stats")
+	}
 	if r.Path != member.PathQR {
 		// An invite or referral counts one use when the join it started completes.
 		cpk, csk := codeKey(r.Code)
@@ -664,4 +670,65 @@ func (s *Store) GetGroups(ctx context.Context, store string, ids []string) (map[
 		out[it.ID] = it.group()
 	}
 	return out, nil
+}
+
+// statsRetention keeps a day's join counts a little over a year: enough for "last 30 days" and a
+// year-on-year look, and no table that grows forever.
+const statsRetention = 400 * 24 * time.Hour
+
+// counterUpdate adds to numeric attributes of one stats item.
+type counterUpdate struct {
+	pk, sk string
+	add    map[string]int
+	ttl    int64 // 0: kept
+}
+
+func (c counterUpdate) update(table string) *types.Update {
+	expr := "ADD "
+	names := map[string]string{}
+	vals := map[string]types.AttributeValue{}
+	i := 0
+	for attr, n := range c.add {
+		if i > 0 {
+			expr += ", "
+		}
+		expr += fmt.Sprintf("#a%d :v%d", i, i)
+		names[fmt.Sprintf("#a%d", i)] = attr
+		vals[fmt.Sprintf(":v%d", i)] = &types.AttributeValueMemberN{Value: itoa(n)}
+		i++
+	}
+	if c.ttl > 0 {
+		expr += " SET ExpiresAt = :ttl"
+		vals[":ttl"] = &types.AttributeValueMemberN{Value: fmt.Sprint(c.ttl)}
+	}
+	return &types.Update{TableName: &table, Key: key(c.pk, c.sk), UpdateExpression: &expr,
+		ExpressionAttributeNames: names, ExpressionAttributeValues: vals}
+}
+
+// joinCounters are the group-health counters a completed join moves: the totals, today's joins
+// by path, and the referrer's count.
+func joinCounters(r OTPRecord, status member.Status, now time.Time) []counterUpdate {
+	totals := map[string]int{"Active": 1}
+	if status == member.StatusPendingApproval {
+		totals = map[string]int{"PendingApproval": 1}
+	}
+	pk, sk := groupTotalsKey(r.StoreID, r.GroupID)
+	out := []counterUpdate{{pk: pk, sk: sk, add: totals}}
+	pk, sk = groupDayKey(r.StoreID, r.GroupID, now.UTC().Format("2006-01-02"))
+	out = append(out, counterUpdate{pk: pk, sk: sk, add: map[string]int{joinedAttr(r.Path): 1}, ttl: ttl(now.Add(statsRetention))})
+	if r.Path == member.PathReferral && r.Referrer != "" {
+		pk, sk = groupReferrerKey(r.StoreID, r.GroupID, r.Referrer)
+		out = append(out, counterUpdate{pk: pk, sk: sk, add: map[string]int{"Referrals": 1}})
+	}
+	return out
+}
+
+func joinedAttr(p member.JoinPath) string {
+	switch p {
+	case member.PathInvite:
+		return "JoinedInvite"
+	case member.PathReferral:
+		return "JoinedReferral"
+	}
+	return "JoinedQR"
 }
