@@ -51,6 +51,7 @@ type Deps struct {
 	Log        *slog.Logger
 	Now        func() time.Time
 	SessionTTL time.Duration
+	BaseURL    string // origin of family links; "" uses the request's host
 }
 
 // DefaultSessionTTL keeps a senior signed in on their phone for three months: signing in again
@@ -76,6 +77,9 @@ func New(d Deps) *Handler {
 	h.Route("POST /api/signup", h.signup)
 	h.Route("POST /api/signup/verify", h.verify)
 	h.Route("GET /api/me", h.me)
+	h.Route("POST /api/me/family-links", h.createFamilyLink)
+	h.Route("DELETE /api/me/family-links/{id}", h.revokeFamilyLink)
+	h.Route("GET /api/family/{token}", h.family)
 	return h
 }
 
@@ -99,7 +103,7 @@ func Wire(env Env, cfg aws.Config, log *slog.Logger) *Handler {
 			sms = s
 		}
 	}
-	return New(Deps{Store: store, SMS: sms, Key: []byte(env.PIIKey), Log: log, Now: time.Now})
+	return New(Deps{Store: store, SMS: sms, Key: []byte(env.PIIKey), Log: log, Now: time.Now, BaseURL: env.BaseURL})
 }
 
 // Errors of this function.
@@ -276,22 +280,22 @@ func (h *Handler) me(ctx context.Context, r *apigw.Request) (apigw.Response, err
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	m, memberships, err := h.d.Store.MemberHome(ctx, sess.StoreID, sess.MemberID)
+	page, err := h.d.Store.MemberPage(ctx, sess.StoreID, sess.MemberID)
 	if errors.Is(err, member.ErrNotFound) {
 		return apigw.Response{}, errSessionRequired // erased since the session began
 	}
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	groupIDs := make([]string, len(memberships))
-	for i, ms := range memberships {
+	groupIDs := make([]string, len(page.Memberships))
+	for i, ms := range page.Memberships {
 		groupIDs[i] = ms.GroupID
 	}
 	groups, err := h.d.Store.GetGroups(ctx, sess.StoreID, groupIDs)
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	return apigw.JSON(http.StatusOK, toMeJSON(m, memberships, groups, h.d.Now())), nil
+	return apigw.JSON(http.StatusOK, toMeJSON(page, groups, h.d.Now())), nil
 }
 
 // session returns the caller's live session from the cookie or a bearer token.

@@ -114,6 +114,9 @@ func (f *fixture) invoke(req events.APIGatewayV2HTTPRequest) (events.APIGatewayV
 		f.t.Fatal(err)
 	}
 	var body map[string]any
+	if resp.Body == "" && resp.StatusCode == 204 {
+		return resp, nil
+	}
 	if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
 		f.t.Fatalf("body is not JSON: %s", resp.Body)
 	}
@@ -517,5 +520,139 @@ func TestJoinInfo(t *testing.T) {
 				t.Errorf("join info = %s", resp.Body)
 			}
 		})
+	}
+}
+
+// signedIn joins with the sample signup and verifies; it returns the member id and session token.
+func (f *fixture) signedIn(t *testing.T, event string) (string, string) {
+	t.Helper()
+	resp, body := f.invoke(readEvent(t, event))
+	if resp.StatusCode != 201 {
+		t.Fatalf("signup: %d %s", resp.StatusCode, resp.Body)
+	}
+	id := body["memberId"].(string)
+	resp, body = f.invoke(verifyReq(t, id, f.lastOTP(id)))
+	if resp.StatusCode != 200 {
+		t.Fatalf("verify: %d %s", resp.StatusCode, resp.Body)
+	}
+	return id, body["token"].(string)
+}
+
+func withSession(req events.APIGatewayV2HTTPRequest, token string) events.APIGatewayV2HTTPRequest {
+	req.Cookies = []string{"yl_session=" + token}
+	return req
+}
+
+func familyReq(t testing.TB, token string) events.APIGatewayV2HTTPRequest {
+	req := readEvent(t, "family")
+	req.PathParameters = map[string]string{"token": token}
+	req.RawPath = "/api/family/" + token
+	return req
+}
+
+func TestFamilyLinks(t *testing.T) {
+	f := newFixture(t)
+	spec, err := apispec.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(req events.APIGatewayV2HTTPRequest, resp events.APIGatewayV2HTTPResponse) {
+		t.Helper()
+		if err := spec.CheckResponse(req.RouteKey, resp.StatusCode, resp.Headers["content-type"], []byte(resp.Body)); err != nil {
+			t.Errorf("%s: response breaks the OpenAPI contract: %v", req.RouteKey, err)
+		}
+	}
+	_, session := f.signedIn(t, "signup")
+
+	// A refused link changes nothing.
+	before := f.items()
+	req := withSession(readEvent(t, "family-link-bad-label"), session)
+	resp, body := f.invoke(req)
+	check(req, resp)
+	if code, field := errCode(body); resp.StatusCode != 400 || code != "invalid_label" || field != "label" || f.items() != before {
+		t.Errorf("bad label: %d %s", resp.StatusCode, resp.Body)
+	}
+
+	f.calls.Reset()
+	req = withSession(readEvent(t, "family-link-create"), session)
+	resp, body = f.invoke(req)
+	check(req, resp)
+	if resp.StatusCode != 201 {
+		t.Fatalf("create link: %d %s", resp.StatusCode, resp.Body)
+	}
+	if n := f.calls.Total(); n > 2 {
+		t.Errorf("creating a link made %d AWS calls, want ≤ 2:\n%s", n, f.calls.Snapshot())
+	}
+	linkID := body["id"].(string)
+	url := body["url"].(string)
+	token := url[strings.LastIndex(url, "/f/")+3:]
+	if len(token) < 43 { // 32 random bytes, base64url: 256 bits
+		t.Errorf("token %q is too short to be unguessable", token)
+	}
+
+	f.calls.Reset()
+	req = familyReq(t, token)
+	resp, body = f.invoke(req)
+	check(req, resp)
+	if resp.StatusCode != 200 || body["name"] != "王秀英" || body["scope"] != "view" || body["label"] != "女儿" {
+		t.Fatalf("family view: %d %s", resp.StatusCode, resp.Body)
+	}
+	if resp.Headers["referrer-policy"] != "no-referrer" || !strings.Contains(resp.Headers["x-robots-tag"], "noindex") {
+		t.Errorf("family view headers = %v", resp.Headers)
+	}
+	if n := f.calls.Total(); n > 3 {
+		t.Errorf("family view made %d AWS calls, want ≤ 3:\n%s", n, f.calls.Snapshot())
+	}
+
+	resp, body = f.invoke(withSession(readEvent(t, "me"), session))
+	links, _ := body["familyLinks"].([]any)
+	if len(links) != 1 || links[0].(map[string]any)["lastUsedAt"] == nil || links[0].(map[string]any)["url"] != nil {
+		t.Errorf("my page links = %v (want one, with its last use, without its URL)", links)
+	}
+
+	// Another senior cannot revoke it.
+	_, other := f.signedIn(t, "signup-en")
+	req = withSession(readEvent(t, "family-link-revoke"), other)
+	req.PathParameters = map[string]string{"id": linkID}
+	if resp, _ := f.invoke(req); resp.StatusCode != 404 {
+		t.Errorf("revoke by another senior: %d, want 404", resp.StatusCode)
+	}
+	if resp, _ := f.invoke(familyReq(t, token)); resp.StatusCode != 200 {
+		t.Fatalf("link stopped working after a refused revoke: %d", resp.StatusCode)
+	}
+
+	// Its senior revokes it, and it stops working at once.
+	req = withSession(readEvent(t, "family-link-revoke"), session)
+	req.PathParameters = map[string]string{"id": linkID}
+	resp, _ = f.invoke(req)
+	check(req, resp)
+	if resp.StatusCode != 204 {
+		t.Fatalf("revoke: %d %s", resp.StatusCode, resp.Body)
+	}
+	resp, body = f.invoke(familyReq(t, token))
+	if code, _ := errCode(body); resp.StatusCode != 404 || code != "family_link_not_found" {
+		t.Errorf("revoked link: %d %s", resp.StatusCode, resp.Body)
+	}
+
+	// A link expires; garbage never reaches the table; at most ten at a time.
+	resp, body = f.invoke(withSession(readEvent(t, "family-link-create"), session))
+	url = body["url"].(string)
+	expiring := url[strings.LastIndex(url, "/f/")+3:]
+	for _, tok := range []string{"not-a-token", strings.Repeat("A", 43) + "=="} {
+		if resp, _ := f.invoke(familyReq(t, tok)); resp.StatusCode != 404 {
+			t.Errorf("token %q: %d, want 404", tok, resp.StatusCode)
+		}
+	}
+	for i := 2; i <= 10; i++ {
+		if resp, _ := f.invoke(withSession(readEvent(t, "family-link-create"), session)); resp.StatusCode != 201 {
+			t.Fatalf("link %d: %d", i, resp.StatusCode)
+		}
+	}
+	if resp, body := f.invoke(withSession(readEvent(t, "family-link-create"), session)); resp.StatusCode != 409 {
+		t.Errorf("eleventh link: %d %v, want 409 too_many_family_links", resp.StatusCode, body)
+	}
+	f.now = f.now.AddDate(0, 0, 30)
+	if resp, _ := f.invoke(familyReq(t, expiring)); resp.StatusCode != 404 {
+		t.Errorf("expired link: %d, want 404", resp.StatusCode)
 	}
 }

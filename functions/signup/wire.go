@@ -57,9 +57,49 @@ type verifyResult struct {
 }
 
 type meJSON struct {
-	Member   profileJSON            `json:"member"`
-	Groups   []myGroupJSON          `json:"groups"`
-	Consents map[string]consentJSON `json:"consents"`
+	Member      profileJSON            `json:"member"`
+	Groups      []myGroupJSON          `json:"groups"`
+	Consents    map[string]consentJSON `json:"consents"`
+	FamilyLinks []linkJSON             `json:"familyLinks"`
+}
+
+type familyLinkJSON struct {
+	Label   string `json:"label"`
+	Scope   string `json:"scope"`
+	Alerts  bool   `json:"alerts"`
+	TTLDays *int   `json:"ttlDays"`
+}
+
+// linkJSON is a family link as its senior sees it; URL is there only in the answer to the
+// create (the token is never stored, so it cannot be shown again).
+type linkJSON struct {
+	ID         string     `json:"id"`
+	URL        string     `json:"url,omitempty"`
+	Label      string     `json:"label"`
+	Scope      string     `json:"scope"`
+	Alerts     bool       `json:"alerts"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	ExpiresAt  time.Time  `json:"expiresAt"`
+	LastUsedAt *time.Time `json:"lastUsedAt,omitempty"`
+}
+
+func toLinkJSON(l member.FamilyLink) linkJSON {
+	out := linkJSON{ID: l.ID, Label: l.Label, Scope: string(l.Scope), Alerts: l.Alerts,
+		CreatedAt: l.CreatedAt.UTC(), ExpiresAt: l.ExpiresAt.UTC()}
+	if !l.LastUsedAt.IsZero() {
+		t := l.LastUsedAt.UTC()
+		out.LastUsedAt = &t
+	}
+	return out
+}
+
+// familyViewJSON is what a family link shows (scope view): whose page it is. Reminders and
+// bookings join it as those capabilities land.
+type familyViewJSON struct {
+	Name      string    `json:"name"`
+	Label     string    `json:"label"`
+	Scope     string    `json:"scope"`
+	ExpiresAt time.Time `json:"expiresAt"`
 }
 
 type profileJSON struct {
@@ -97,7 +137,8 @@ type consentJSON struct {
 	At      time.Time `json:"at"`
 }
 
-func toMeJSON(m member.Member, memberships []member.Membership, groups map[string]group.Group, now time.Time) meJSON {
+func toMeJSON(page dynamostore.MemberPage, groups map[string]group.Group, now time.Time) meJSON {
+	m, memberships := page.Member, page.Memberships
 	out := meJSON{
 		Member: profileJSON{
 			ID: m.ID, Name: m.Name, Phone: m.Phone.Masked(), Verified: m.Verified(), BirthYear: m.BirthYear,
@@ -106,8 +147,14 @@ func toMeJSON(m member.Member, memberships []member.Membership, groups map[strin
 			QuietHours: quietHoursJSON{Start: m.QuietHours.Start, End: m.QuietHours.End},
 			TimeZone:   m.TimeZone, Tier: string(m.Tier),
 		},
-		Groups:   []myGroupJSON{},
-		Consents: map[string]consentJSON{},
+		Groups:      []myGroupJSON{},
+		Consents:    map[string]consentJSON{},
+		FamilyLinks: []linkJSON{},
+	}
+	for _, l := range page.Links {
+		if l.Usable(now) {
+			out.FamilyLinks = append(out.FamilyLinks, toLinkJSON(l))
+		}
 	}
 	for _, ms := range memberships {
 		g, ok := groups[ms.GroupID]

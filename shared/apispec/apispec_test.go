@@ -63,17 +63,20 @@ func TestEveryRefResolves(t *testing.T) {
 
 func TestRoutes(t *testing.T) {
 	want := []string{
+		"DELETE /api/me/family-links/{id}",
 		"GET /",
 		"GET /admin",
 		"GET /api/admin/groups",
 		"GET /api/admin/groups/{id}",
 		"GET /api/admin/outbox",
+		"GET /api/family/{token}",
 		"GET /api/join/{code}",
 		"GET /api/me",
 		"GET /static/{file}",
 		"PATCH /api/admin/groups/{id}",
 		"POST /api/admin/groups",
 		"POST /api/admin/groups/{id}/invites",
+		"POST /api/me/family-links",
 		"POST /api/signup",
 		"POST /api/signup/verify",
 	}

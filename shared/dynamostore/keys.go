@@ -145,3 +145,12 @@ func groupDayKey(store, group, day string) (pk, sk string) {
 func groupReferrerKey(store, group, referrer string) (pk, sk string) {
 	return groupStatsPK(store, group), "REFERRER#" + referrer
 }
+
+// familyTokenKey finds a family link by the SHA-256 of its token. Global: the family's page
+// presents only the token; the item carries the store and member.
+func familyTokenKey(tokenHash string) (pk, sk string) { return "FAMILY#" + tokenHash, "FAMILY" }
+
+// memberLinkKey is a family link as listed on the senior's page (one Query with the profile).
+func memberLinkKey(store, member, link string) (pk, sk string) {
+	return memberPK(store, member), "LINK#" + link
+}

@@ -600,46 +600,65 @@ func (s *Store) GetSession(ctx context.Context, tokenHash string) (Session, erro
 
 // MemberHome returns a member's profile and memberships in one Query of their partition.
 func (s *Store) MemberHome(ctx context.Context, store, memberID string) (member.Member, []member.Membership, error) {
+	p, err := s.MemberPage(ctx, store, memberID)
+	return p.Member, p.Memberships, err
+}
+
+// MemberPage is everything in a member's partition: profile, memberships, family links.
+type MemberPage struct {
+	Member      member.Member
+	Memberships []member.Membership
+	Links       []member.FamilyLink
+}
+
+// MemberPage reads a member's partition in one Query.
+func (s *Store) MemberPage(ctx context.Context, store, memberID string) (MemberPage, error) {
 	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
 		TableName:                 &s.table,
 		KeyConditionExpression:    aws.String("PK = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: memberPK(store, memberID)}},
-		Limit:                     aws.Int32(maxGroupsPerMember + 1),
+		Limit:                     aws.Int32(maxGroupsPerMember + MaxFamilyLinks + 1),
+		ConsistentRead:            aws.Bool(true), // a link created or revoked a moment ago shows
 		ReturnConsumedCapacity:    capacity,
 	})
 	if err != nil {
-		return member.Member{}, nil, wrap("member home", err)
+		return MemberPage{}, wrap("member page", err)
 	}
-	var m member.Member
+	var p MemberPage
 	var found bool
-	var groups []member.Membership
 	for _, raw := range res.Items {
 		var t struct{ T string }
 		if err := attributevalue.UnmarshalMap(raw, &t); err != nil {
-			return member.Member{}, nil, wrap("member home", err)
+			return MemberPage{}, wrap("member page", err)
 		}
 		switch t.T {
 		case typeMember:
 			var it memberItem
 			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-				return member.Member{}, nil, wrap("member home", err)
+				return MemberPage{}, wrap("member page", err)
 			}
-			if m, err = it.member(); err != nil {
-				return member.Member{}, nil, err
+			if p.Member, err = it.member(); err != nil {
+				return MemberPage{}, err
 			}
 			found = true
 		case typeMembership:
 			var it membershipItem
 			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-				return member.Member{}, nil, wrap("member home", err)
+				return MemberPage{}, wrap("member page", err)
 			}
-			groups = append(groups, it.membership())
+			p.Memberships = append(p.Memberships, it.membership())
+		case typeFamilyLink:
+			var it familyLinkItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return MemberPage{}, wrap("member page", err)
+			}
+			p.Links = append(p.Links, it.link())
 		}
 	}
 	if !found {
-		return member.Member{}, nil, member.ErrNotFound
+		return MemberPage{}, member.ErrNotFound
 	}
-	return m, groups, nil
+	return p, nil
 }
 
 // maxGroupsPerMember bounds "my page": a senior in more groups of one store than this sees the

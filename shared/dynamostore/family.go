@@ -1,0 +1,162 @@
+package dynamostore
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"yinling/shared/fail"
+	"yinling/shared/member"
+)
+
+const typeFamilyLink = "familylink"
+
+// MaxFamilyLinks bounds the links one senior has at a time: enough for every child and
+// grandchild, few enough to review on one screen.
+const MaxFamilyLinks = 10
+
+// familyLinkItem is stored twice: under the token's hash (what a family page reads) and in the
+// senior's partition (what "my page" lists). Both are written and deleted in one transaction, so
+// a revoked link stops working at once.
+type familyLinkItem struct {
+	PK         string     `dynamodbav:"PK"`
+	SK         string     `dynamodbav:"SK"`
+	T          string     `dynamodbav:"T"`
+	ID         string     `dynamodbav:"ID"`
+	StoreID    string     `dynamodbav:"StoreID"`
+	MemberID   string     `dynamodbav:"MemberID"`
+	Label      string     `dynamodbav:"Label"`
+	Scope      string     `dynamodbav:"Scope"`
+	Alerts     bool       `dynamodbav:"Alerts"`
+	TokenHash  string     `dynamodbav:"TokenHash"`
+	CreatedBy  string     `dynamodbav:"CreatedBy"`
+	CreatedAt  time.Time  `dynamodbav:"CreatedAt"`
+	ValidUntil time.Time  `dynamodbav:"ValidUntil"`
+	LastUsedAt *time.Time `dynamodbav:"LastUsedAt,omitempty"`
+	ExpiresAt  int64      `dynamodbav:"ExpiresAt"`
+}
+
+func toFamilyLinkItem(l member.FamilyLink, pk, sk string) familyLinkItem {
+	return familyLinkItem{PK: pk, SK: sk, T: typeFamilyLink, ID: l.ID, StoreID: l.StoreID, MemberID: l.MemberID,
+		Label: l.Label, Scope: string(l.Scope), Alerts: l.Alerts, TokenHash: l.TokenHash, CreatedBy: l.CreatedBy,
+		CreatedAt: l.CreatedAt, ValidUntil: l.ExpiresAt, LastUsedAt: timePtr(l.LastUsedAt), ExpiresAt: ttl(l.ExpiresAt)}
+}
+
+func (it familyLinkItem) link() member.FamilyLink {
+	l := member.FamilyLink{ID: it.ID, StoreID: it.StoreID, MemberID: it.MemberID, Label: it.Label,
+		Scope: member.Scope(it.Scope), Alerts: it.Alerts, TokenHash: it.TokenHash, CreatedBy: it.CreatedBy,
+		CreatedAt: it.CreatedAt, ExpiresAt: it.ValidUntil}
+	if it.LastUsedAt != nil {
+		l.LastUsedAt = *it.LastUsedAt
+	}
+	return l
+}
+
+// ErrTooManyLinks refuses an eleventh family link.
+var ErrTooManyLinks = &fail.Error{Kind: fail.Conflict, Code: "too_many_family_links"}
+
+// CreateFamilyLink stores a new link, counting it against the senior's MaxFamilyLinks.
+func (s *Store) CreateFamilyLink(ctx context.Context, l member.FamilyLink) error {
+	tpk, tsk := familyTokenKey(l.TokenHash)
+	lpk, lsk := memberLinkKey(l.StoreID, l.MemberID, l.ID)
+	byToken, err := attributevalue.MarshalMap(toFamilyLinkItem(l, tpk, tsk))
+	if err != nil {
+		return wrap("create family link", err)
+	}
+	listed, err := attributevalue.MarshalMap(toFamilyLinkItem(l, lpk, lsk))
+	if err != nil {
+		return wrap("create family link", err)
+	}
+	mpk, msk := memberKey(l.StoreID, l.MemberID)
+	notExists := aws.String("attribute_not_exists(PK)")
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{
+			{Update: &types.Update{
+				TableName: &s.table, Key: key(mpk, msk),
+				UpdateExpression:    aws.String("ADD FamilyLinks :one"),
+				ConditionExpression: aws.String("attribute_exists(PK) AND (attribute_not_exists(FamilyLinks) OR FamilyLinks < :max)"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{
+					":one": &types.AttributeValueMemberN{Value: "1"},
+					":max": &types.AttributeValueMemberN{Value: itoa(MaxFamilyLinks)},
+				},
+			}},
+			{Put: &types.Put{TableName: &s.table, Item: byToken, ConditionExpression: notExists}},
+			{Put: &types.Put{TableName: &s.table, Item: listed, ConditionExpression: notExists}},
+		},
+		ReturnConsumedCapacity: capacity,
+	})
+	if reasons := cancelReasons(err); reasons != nil && reasons[0] == "ConditionalCheckFailed" {
+		return ErrTooManyLinks
+	}
+	return wrap("create family link", err)
+}
+
+// FamilyLinkByToken returns the link whose token hashes to tokenHash, read with strong
+// consistency so that a revocation a moment ago is seen; member.ErrLinkNotFound otherwise.
+func (s *Store) FamilyLinkByToken(ctx context.Context, tokenHash string) (member.FamilyLink, error) {
+	pk, sk := familyTokenKey(tokenHash)
+	var it familyLinkItem
+	if err := s.getItemConsistent(ctx, pk, sk, &it); err != nil {
+		if errors.Is(err, fail.ErrNotFound) {
+			return member.FamilyLink{}, member.ErrLinkNotFound
+		}
+		return member.FamilyLink{}, wrap("get family link", err)
+	}
+	return it.link(), nil
+}
+
+// RevokeFamilyLink deletes one of a senior's links — both of its items — at once;
+// member.ErrLinkNotFound if the senior has no such link.
+func (s *Store) RevokeFamilyLink(ctx context.Context, store, memberID, linkID string) error {
+	lpk, lsk := memberLinkKey(store, memberID, linkID)
+	var it familyLinkItem
+	if err := s.getItemConsistent(ctx, lpk, lsk, &it); err != nil {
+		if errors.Is(err, fail.ErrNotFound) {
+			return member.ErrLinkNotFound
+		}
+		return wrap("revoke family link", err)
+	}
+	tpk, tsk := familyTokenKey(it.TokenHash)
+	mpk, msk := memberKey(store, memberID)
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{
+			{Delete: &types.Delete{TableName: &s.table, Key: key(tpk, tsk)}},
+			{Delete: &types.Delete{TableName: &s.table, Key: key(lpk, lsk), ConditionExpression: aws.String("attribute_exists(PK)")}},
+			{Update: &types.Update{TableName: &s.table, Key: key(mpk, msk),
+				UpdateExpression:          aws.String("ADD FamilyLinks :minus"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":minus": &types.AttributeValueMemberN{Value: "-1"}}}},
+		},
+		ReturnConsumedCapacity: capacity,
+	})
+	if reasons := cancelReasons(err); reasons != nil && reasons[1] == "ConditionalCheckFailed" {
+		return member.ErrLinkNotFound // revoked by another request a moment ago
+	}
+	return wrap("revoke family link", err)
+}
+
+// TouchFamilyLink records that a link was used, at most once an hour, so the senior's page can
+// say "last opened yesterday" without a write on every view. A lost race is no error.
+func (s *Store) TouchFamilyLink(ctx context.Context, l member.FamilyLink, now time.Time) error {
+	lpk, lsk := memberLinkKey(l.StoreID, l.MemberID, l.ID)
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           &s.table,
+		Key:                 key(lpk, lsk),
+		UpdateExpression:    aws.String("SET LastUsedAt = :now"),
+		ConditionExpression: aws.String("attribute_exists(PK) AND (attribute_not_exists(LastUsedAt) OR LastUsedAt < :hourAgo)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":now":     &types.AttributeValueMemberS{Value: now.UTC().Format(time.RFC3339)},
+			":hourAgo": &types.AttributeValueMemberS{Value: now.UTC().Add(-time.Hour).Format(time.RFC3339)},
+		},
+		ReturnConsumedCapacity: capacity,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return nil
+	}
+	return wrap("touch family link", err)
+}
