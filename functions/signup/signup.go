@@ -77,6 +77,9 @@ func New(d Deps) *Handler {
 	h.Route("POST /api/signup", h.signup)
 	h.Route("POST /api/signup/verify", h.verify)
 	h.Route("GET /api/me", h.me)
+	h.Route("PATCH /api/me", h.updateMe)
+	h.Route("DELETE /api/me", h.eraseMe)
+	h.Route("GET /api/me/export", h.exportMe)
 	h.Route("POST /api/me/family-links", h.createFamilyLink)
 	h.Route("DELETE /api/me/family-links/{id}", h.revokeFamilyLink)
 	h.Route("GET /api/family/{token}", h.family)
@@ -335,8 +338,12 @@ func joinPath(k group.CodeKind) member.JoinPath {
 // sessionCookie is httpOnly (no script reads it), Secure, and SameSite=Lax so the link in an SMS
 // or a WeChat message still arrives signed in.
 func sessionCookie(token string, ttl time.Duration) string {
+	maxAge := int(ttl.Seconds())
+	if ttl < 0 {
+		maxAge = -1 // Max-Age=0: delete the cookie now
+	}
 	return (&http.Cookie{
-		Name: SessionCookie, Value: token, Path: "/", MaxAge: int(ttl.Seconds()),
+		Name: SessionCookie, Value: token, Path: "/", MaxAge: maxAge,
 		HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode,
 	}).String()
 }

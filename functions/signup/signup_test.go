@@ -656,3 +656,92 @@ func TestFamilyLinks(t *testing.T) {
 		t.Errorf("expired link: %d, want 404", resp.StatusCode)
 	}
 }
+
+// A senior's own data: change it (consents recorded with time and version), export all of it,
+// erase it — after which nothing of theirs answers and only anonymous counts remain.
+func TestUpdateExportErase(t *testing.T) {
+	f := newFixture(t)
+	spec, err := apispec.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(req events.APIGatewayV2HTTPRequest, resp events.APIGatewayV2HTTPResponse) {
+		t.Helper()
+		if err := spec.CheckResponse(req.RouteKey, resp.StatusCode, resp.Headers["content-type"], []byte(resp.Body)); err != nil {
+			t.Errorf("%s: response breaks the OpenAPI contract: %v", req.RouteKey, err)
+		}
+	}
+	memberID, session := f.signedIn(t, "signup")
+	resp, body := f.invoke(withSession(readEvent(t, "family-link-create"), session))
+	if resp.StatusCode != 201 {
+		t.Fatalf("create link: %d %s", resp.StatusCode, resp.Body)
+	}
+	url, _ := body["url"].(string)
+	linkToken := url[strings.LastIndex(url, "/f/")+3:]
+
+	for _, tt := range []struct{ event, code string }{
+		{"me-update-withdraw-service", "consent_required"},
+		{"me-update-phone", "unknown_field"},
+	} {
+		before := f.items()
+		req := withSession(readEvent(t, tt.event), session)
+		resp, body := f.invoke(req)
+		check(req, resp)
+		if code, _ := errCode(body); resp.StatusCode != 400 || code != tt.code || f.items() != before {
+			t.Errorf("%s: %d %s (items %d → %d)", tt.event, resp.StatusCode, resp.Body, before, f.items())
+		}
+	}
+
+	f.calls.Reset()
+	req := withSession(readEvent(t, "me-update"), session)
+	resp, body = f.invoke(req)
+	check(req, resp)
+	if resp.StatusCode != 200 || body["channel"] != "sms" {
+		t.Fatalf("update: %d %s\nlogs:\n%s", resp.StatusCode, resp.Body, f.logs.String())
+	}
+	if n := f.calls.Total(); n > 3 {
+		t.Errorf("update made %d AWS calls, want ≤ 3:\n%s", n, f.calls.Snapshot())
+	}
+
+	req = withSession(readEvent(t, "me-export"), session)
+	resp, body = f.invoke(req)
+	check(req, resp)
+	if resp.StatusCode != 200 || body["phone"] != "+8613800138000" || !strings.Contains(resp.Headers["content-disposition"], "attachment") {
+		t.Fatalf("export: %d %s", resp.StatusCode, resp.Body)
+	}
+	history, _ := body["consentHistory"].([]any)
+	if len(history) != 4 { // service, health, marketing at signup; marketing granted later
+		t.Errorf("consent history = %v, want 4 records", history)
+	}
+	last := history[len(history)-1].(map[string]any)
+	if last["kind"] != "marketing" || last["granted"] != true || last["version"] == "" {
+		t.Errorf("last consent record = %v", last)
+	}
+
+	req = withSession(readEvent(t, "me-erase"), session)
+	resp, _ = f.invoke(req)
+	check(req, resp)
+	if resp.StatusCode != 204 || len(resp.Cookies) != 1 || !strings.Contains(resp.Cookies[0], "Max-Age=0") {
+		t.Fatalf("erase: %d %v", resp.StatusCode, resp.Cookies)
+	}
+	if resp, _ := f.invoke(withSession(readEvent(t, "me"), session)); resp.StatusCode != 401 {
+		t.Errorf("my page after erasure: %d, want 401", resp.StatusCode)
+	}
+	if resp, _ := f.invoke(familyReq(t, linkToken)); resp.StatusCode != 404 {
+		t.Errorf("family link after erasure: %d, want 404", resp.StatusCode)
+	}
+	// Nothing with the member's id or phone remains; the group's anonymous counts do.
+	out, err := f.env.DynamoDB.Scan(context.Background(), &dynamodb.ScanInput{TableName: strPtr(f.env.TableName())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range out.Items {
+		raw, _ := json.Marshal(it)
+		s := string(raw)
+		if strings.Contains(s, memberID) || strings.Contains(s, phoneDigits) || strings.Contains(s, "王秀英") {
+			if !strings.Contains(s, "OUTBOX") { // the development outbox keeps what it "sent" for 7 days
+				t.Errorf("erasure left an item: %s", s)
+			}
+		}
+	}
+}

@@ -140,13 +140,7 @@ type consentJSON struct {
 func toMeJSON(page dynamostore.MemberPage, groups map[string]group.Group, now time.Time) meJSON {
 	m, memberships := page.Member, page.Memberships
 	out := meJSON{
-		Member: profileJSON{
-			ID: m.ID, Name: m.Name, Phone: m.Phone.Masked(), Verified: m.Verified(), BirthYear: m.BirthYear,
-			AgeBand: string(m.AgeBand(now)), Gender: string(m.Gender), Neighborhood: m.Neighborhood,
-			Interests: nonNil(m.Interests), Channel: string(m.Channel),
-			QuietHours: quietHoursJSON{Start: m.QuietHours.Start, End: m.QuietHours.End},
-			TimeZone:   m.TimeZone, Tier: string(m.Tier),
-		},
+		Member:      toProfileJSON(m, now),
 		Groups:      []myGroupJSON{},
 		Consents:    map[string]consentJSON{},
 		FamilyLinks: []linkJSON{},
@@ -199,4 +193,96 @@ func toJoinInfoJSON(c group.Code, jc dynamostore.JoinContext) joinInfoJSON {
 		Group:     joinGroupJSON{ID: jc.Group.ID, Name: jc.Group.Name, Covenant: jc.Group.Covenant, EntryRule: string(jc.Group.EntryRule)},
 		Interests: nonNil(jc.Store.Interests),
 	}
+}
+
+func toProfileJSON(m member.Member, now time.Time) profileJSON {
+	return profileJSON{
+		ID: m.ID, Name: m.Name, Phone: m.Phone.Masked(), Verified: m.Verified(), BirthYear: m.BirthYear,
+		AgeBand: string(m.AgeBand(now)), Gender: string(m.Gender), Neighborhood: m.Neighborhood,
+		Interests: nonNil(m.Interests), Channel: string(m.Channel),
+		QuietHours: quietHoursJSON{Start: m.QuietHours.Start, End: m.QuietHours.End},
+		TimeZone:   m.TimeZone, Tier: string(m.Tier),
+	}
+}
+
+type patchMeJSON struct {
+	Name         *string         `json:"name"`
+	BirthYear    *int            `json:"birthYear"`
+	Gender       *string         `json:"gender"`
+	Neighborhood *string         `json:"neighborhood"`
+	Interests    *[]string       `json:"interests"`
+	Channel      *string         `json:"channel"`
+	QuietHours   *quietHoursJSON `json:"quietHours"`
+	TimeZone     *string         `json:"timeZone"`
+	Consents     *struct {
+		Service   *bool `json:"service"`
+		Health    *bool `json:"health"`
+		Marketing *bool `json:"marketing"`
+	} `json:"consents"`
+}
+
+func (in patchMeJSON) patch() member.ProfilePatch {
+	p := member.ProfilePatch{Name: in.Name, BirthYear: in.BirthYear, Neighborhood: in.Neighborhood,
+		Interests: in.Interests, TimeZone: in.TimeZone}
+	if in.Gender != nil {
+		g := member.Gender(*in.Gender)
+		p.Gender = &g
+	}
+	if in.Channel != nil {
+		c := member.Channel(*in.Channel)
+		p.Channel = &c
+	}
+	if in.QuietHours != nil {
+		p.QuietHours = &member.QuietHours{Start: in.QuietHours.Start, End: in.QuietHours.End}
+	}
+	if c := in.Consents; c != nil {
+		p.Consents = map[member.ConsentKind]bool{}
+		for k, v := range map[member.ConsentKind]*bool{member.ConsentService: c.Service, member.ConsentHealth: c.Health, member.ConsentMarketing: c.Marketing} {
+			if v != nil {
+				p.Consents[k] = *v
+			}
+		}
+	}
+	return p
+}
+
+// exportJSON is everything Yinling holds about a member, for them to take away (PIPL): the full
+// phone number included, since it is theirs.
+type exportJSON struct {
+	ExportedAt     time.Time     `json:"exportedAt"`
+	Member         profileJSON   `json:"member"`
+	Phone          string        `json:"phone"`
+	Memberships    []exportGroup `json:"memberships"`
+	FamilyLinks    []linkJSON    `json:"familyLinks"`
+	ConsentHistory []consentRow  `json:"consentHistory"`
+}
+
+type exportGroup struct {
+	GroupID  string    `json:"groupId"`
+	Status   string    `json:"status"`
+	Path     string    `json:"path"`
+	JoinedAt time.Time `json:"joinedAt"`
+}
+
+type consentRow struct {
+	Kind    string    `json:"kind"`
+	Granted bool      `json:"granted"`
+	Version string    `json:"version"`
+	At      time.Time `json:"at"`
+}
+
+func toExportJSON(page dynamostore.MemberPage, history []member.Consent, now time.Time) exportJSON {
+	out := exportJSON{ExportedAt: now.UTC().Truncate(time.Second), Member: toProfileJSON(page.Member, now),
+		Phone: page.Member.Phone.E164(), Memberships: []exportGroup{}, FamilyLinks: []linkJSON{}, ConsentHistory: []consentRow{}}
+	for _, ms := range page.Memberships {
+		out.Memberships = append(out.Memberships, exportGroup{GroupID: ms.GroupID, Status: string(ms.Status),
+			Path: string(ms.Path), JoinedAt: ms.JoinedAt.UTC()})
+	}
+	for _, l := range page.Links {
+		out.FamilyLinks = append(out.FamilyLinks, toLinkJSON(l))
+	}
+	for _, c := range history {
+		out.ConsentHistory = append(out.ConsentHistory, consentRow{Kind: string(c.Kind), Granted: c.Granted, Version: c.Version, At: c.At.UTC()})
+	}
+	return out
 }

@@ -63,6 +63,7 @@ func TestEveryRefResolves(t *testing.T) {
 
 func TestRoutes(t *testing.T) {
 	want := []string{
+		"DELETE /api/me",
 		"DELETE /api/me/family-links/{id}",
 		"GET /",
 		"GET /admin",
@@ -72,8 +73,12 @@ func TestRoutes(t *testing.T) {
 		"GET /api/family/{token}",
 		"GET /api/join/{code}",
 		"GET /api/me",
+		"GET /api/me/export",
+		"GET /join/{code}",
+		"GET /me",
 		"GET /static/{file}",
 		"PATCH /api/admin/groups/{id}",
+		"PATCH /api/me",
 		"POST /api/admin/groups",
 		"POST /api/admin/groups/{id}/invites",
 		"POST /api/me/family-links",

@@ -582,6 +582,7 @@ type Session struct {
 	StoreID    string
 	MemberID   string
 	ValidUntil time.Time
+	TokenHash  string
 }
 
 // GetSession returns the session whose token hashes to tokenHash, or fail.ErrUnauthorized. The
@@ -595,7 +596,7 @@ func (s *Store) GetSession(ctx context.Context, tokenHash string) (Session, erro
 		}
 		return Session{}, wrap("get session", err)
 	}
-	return Session{StoreID: it.StoreID, MemberID: it.MemberID, ValidUntil: it.ValidUntil}, nil
+	return Session{StoreID: it.StoreID, MemberID: it.MemberID, ValidUntil: it.ValidUntil, TokenHash: tokenHash}, nil
 }
 
 // MemberHome returns a member's profile and memberships in one Query of their partition.
@@ -609,6 +610,7 @@ type MemberPage struct {
 	Member      member.Member
 	Memberships []member.Membership
 	Links       []member.FamilyLink
+	PhoneHash   string // the key of the phone lookup, which erasure removes
 }
 
 // MemberPage reads a member's partition in one Query.
@@ -640,6 +642,7 @@ func (s *Store) MemberPage(ctx context.Context, store, memberID string) (MemberP
 			if p.Member, err = it.member(); err != nil {
 				return MemberPage{}, err
 			}
+			p.PhoneHash = it.PhoneHash
 			found = true
 		case typeMembership:
 			var it membershipItem
