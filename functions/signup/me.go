@@ -9,6 +9,7 @@ import (
 	"yinling/shared/apigw"
 	"yinling/shared/dynamostore"
 	"yinling/shared/fail"
+	"yinling/shared/ids"
 	"yinling/shared/member"
 )
 
@@ -89,4 +90,63 @@ func (h *Handler) eraseMe(ctx context.Context, r *apigw.Request) (apigw.Response
 	resp := apigw.NoContent()
 	resp.Cookies = []string{sessionCookie("", -time.Second)} // and forget the cookie
 	return resp, nil
+}
+
+var errNotActive = &fail.Error{Kind: fail.Conflict, Code: "not_active_member", Field: "groupId"}
+
+// referral gives the senior their own code to bring a neighbour into a group they are active in
+// (the first such group unless groupId says which). Asking again returns the same code.
+func (h *Handler) referral(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
+	sess, err := h.session(ctx, r)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	var in referralJSON
+	if r.Body != "" {
+		if err := apigw.Decode(r, &in); err != nil {
+			return apigw.Response{}, err
+		}
+	}
+	page, err := h.d.Store.MemberPage(ctx, sess.StoreID, sess.MemberID)
+	if errors.Is(err, member.ErrNotFound) {
+		return apigw.Response{}, errSessionRequired
+	}
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	var ms *member.Membership
+	for i, m := range page.Memberships {
+		if m.Status == member.StatusActive && (in.GroupID == "" || m.GroupID == in.GroupID) {
+			ms = &page.Memberships[i]
+			break
+		}
+	}
+	if ms == nil {
+		return apigw.Response{}, errNotActive
+	}
+	base := apigw.BaseURL(h.d.BaseURL, r)
+	if ms.ReferralCode != "" {
+		return apigw.JSON(http.StatusOK, referralResult{Code: ms.ReferralCode, URL: base + "/join/" + ms.ReferralCode, GroupID: ms.GroupID}), nil
+	}
+	for attempt := 0; ; attempt++ {
+		code := ids.NewCode()
+		err := h.d.Store.CreateReferral(ctx, *ms, code, h.d.Now().UTC().Truncate(time.Second))
+		switch {
+		case errors.Is(err, dynamostore.ErrCodeTaken) && attempt < 3:
+			continue
+		case errors.Is(err, dynamostore.ErrExists):
+			// Made by a parallel request a moment ago: answer with it.
+			cur, err := h.d.Store.GetMembership(ctx, ms.StoreID, ms.MemberID, ms.GroupID)
+			if err != nil {
+				return apigw.Response{}, err
+			}
+			if cur.ReferralCode == "" {
+				return apigw.Response{}, errNotActive
+			}
+			code = cur.ReferralCode
+		case err != nil:
+			return apigw.Response{}, err
+		}
+		return apigw.JSON(http.StatusCreated, referralResult{Code: code, URL: base + "/join/" + code, GroupID: ms.GroupID}), nil
+	}
 }

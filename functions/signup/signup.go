@@ -80,6 +80,7 @@ func New(d Deps) *Handler {
 	h.Route("PATCH /api/me", h.updateMe)
 	h.Route("DELETE /api/me", h.eraseMe)
 	h.Route("GET /api/me/export", h.exportMe)
+	h.Route("POST /api/me/referral", h.referral)
 	h.Route("POST /api/me/family-links", h.createFamilyLink)
 	h.Route("DELETE /api/me/family-links/{id}", h.revokeFamilyLink)
 	h.Route("GET /api/family/{token}", h.family)

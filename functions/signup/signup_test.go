@@ -745,3 +745,36 @@ func TestUpdateExportErase(t *testing.T) {
 		}
 	}
 }
+
+// A member's referral code brings a neighbour in, and the join records who brought whom.
+func TestReferral(t *testing.T) {
+	f := newFixture(t)
+	referrerID, session := f.signedIn(t, "signup")
+	req := withSession(readEvent(t, "me-referral"), session)
+	resp, body := f.invoke(req)
+	if resp.StatusCode != 201 {
+		t.Fatalf("referral: %d %s", resp.StatusCode, resp.Body)
+	}
+	code := body["code"].(string)
+	if again, body2 := f.invoke(req); again.StatusCode != 200 || body2["code"] != code {
+		t.Errorf("asking again: %d %v, want 200 with %s", again.StatusCode, body2, code)
+	}
+	friendReq := readEvent(t, "signup-en")
+	var b map[string]any
+	_ = json.Unmarshal([]byte(friendReq.Body), &b)
+	b["code"] = code
+	raw, _ := json.Marshal(b)
+	friendReq.Body = string(raw)
+	resp, body = f.invoke(friendReq)
+	if resp.StatusCode != 201 {
+		t.Fatalf("join by referral: %d %s", resp.StatusCode, resp.Body)
+	}
+	friendID := body["memberId"].(string)
+	if resp, _ := f.invoke(verifyReq(t, friendID, f.lastOTP(friendID))); resp.StatusCode != 200 {
+		t.Fatalf("verify: %d", resp.StatusCode)
+	}
+	ms, err := f.store.GetMembership(context.Background(), storeID, friendID, "01JDQ7Z6W3V8G0X5Y4K2M9N1PA")
+	if err != nil || ms.Path != "referral" || ms.ReferrerID != referrerID {
+		t.Errorf("friend's membership = %+v (%v), want path referral from %s", ms, err, referrerID)
+	}
+}

@@ -286,3 +286,13 @@ func toExportJSON(page dynamostore.MemberPage, history []member.Consent, now tim
 	}
 	return out
 }
+
+type referralJSON struct {
+	GroupID string `json:"groupId"`
+}
+
+type referralResult struct {
+	Code    string `json:"code"`
+	URL     string `json:"url"`
+	GroupID string `json:"groupId"`
+}

@@ -82,6 +82,7 @@ func TestRoutes(t *testing.T) {
 		"POST /api/admin/groups",
 		"POST /api/admin/groups/{id}/invites",
 		"POST /api/me/family-links",
+		"POST /api/me/referral",
 		"POST /api/signup",
 		"POST /api/signup/verify",
 	}

@@ -359,6 +359,31 @@ func (s *Store) ChangeMember(ctx context.Context, store, memberID string, c Memb
 	return wrap("change member "+memberID, err)
 }
 
+// Applied returns m and its memberships as ChangeMember leaves them once c is written, so the
+// caller can answer with the result without reading it back.
+func (c MemberChange) Applied(m member.Member, ms []member.Membership) (member.Member, []member.Membership) {
+	now := c.Now.UTC().Truncate(time.Second)
+	if c.Tier != nil || c.Tags != nil || c.VerifyInPerson {
+		m.UpdatedAt = now
+	}
+	if c.Tier != nil {
+		m.Tier = *c.Tier
+	}
+	if c.Tags != nil {
+		m.Tags = slices.Clone(*c.Tags)
+	}
+	if c.VerifyInPerson {
+		m.VerifiedAt, m.VerifiedBy = now, c.By
+	}
+	ms = slices.Clone(ms)
+	for i := range ms {
+		if c.Approve != nil && ms[i].GroupID == c.Approve.GroupID {
+			ms[i].Status, ms[i].ApprovedBy, ms[i].ApprovedAt = member.StatusActive, c.By, now
+		}
+	}
+	return m, ms
+}
+
 // GroupHealth is what a group's counters say.
 type GroupHealth struct {
 	Group           group.Group

@@ -115,6 +115,7 @@ type membershipItem struct {
 	JoinedAt   time.Time  `dynamodbav:"JoinedAt"`
 	ApprovedBy string     `dynamodbav:"ApprovedBy,omitempty"`
 	ApprovedAt *time.Time `dynamodbav:"ApprovedAt,omitempty"`
+	Referral   string     `dynamodbav:"ReferralCode,omitempty"`
 	GSI1PK     string     `dynamodbav:"GSI1PK"`
 	GSI1SK     string     `dynamodbav:"GSI1SK"`
 }
@@ -126,7 +127,8 @@ func toMembershipItem(ms member.Membership) membershipItem {
 		PK: pk, SK: sk, T: typeMembership, StoreID: ms.StoreID, GroupID: ms.GroupID, MemberID: ms.MemberID,
 		Status: string(ms.Status), Path: string(ms.Path), Code: ms.Code, ReferrerID: ms.ReferrerID,
 		InvitedBy: ms.InvitedBy, JoinedAt: ms.JoinedAt, ApprovedBy: ms.ApprovedBy, ApprovedAt: timePtr(ms.ApprovedAt),
-		GSI1PK: gpk, GSI1SK: gsk,
+		Referral: ms.ReferralCode,
+		GSI1PK:   gpk, GSI1SK: gsk,
 	}
 }
 
@@ -138,7 +140,7 @@ func (it membershipItem) membership() member.Membership {
 	return member.Membership{
 		StoreID: it.StoreID, GroupID: it.GroupID, MemberID: it.MemberID, Status: member.Status(it.Status),
 		Path: member.JoinPath(it.Path), Code: it.Code, ReferrerID: it.ReferrerID, InvitedBy: it.InvitedBy,
-		JoinedAt: it.JoinedAt, ApprovedBy: it.ApprovedBy, ApprovedAt: approvedAt,
+		JoinedAt: it.JoinedAt, ApprovedBy: it.ApprovedBy, ApprovedAt: approvedAt, ReferralCode: it.Referral,
 	}
 }
 
@@ -753,4 +755,39 @@ func joinedAttr(p member.JoinPath) string {
 		return "JoinedReferral"
 	}
 	return "JoinedQR"
+}
+
+// CreateReferral gives a member their own code into a group they are active in: the code's
+// lookup and the membership's note of it, in one transaction. ErrExists if the member has one
+// already (the caller answers with it); ErrCodeTaken if the drawn code collided.
+func (s *Store) CreateReferral(ctx context.Context, ms member.Membership, code string, now time.Time) error {
+	cpk, csk := codeKey(code)
+	ci, err := attributevalue.MarshalMap(codeItem{PK: cpk, SK: csk, T: typeCode, Code: code, Kind: string(group.CodeReferral),
+		StoreID: ms.StoreID, GroupID: ms.GroupID, CreatedBy: ms.MemberID, CreatedAt: now})
+	if err != nil {
+		return wrap("create referral", err)
+	}
+	mpk, msk := membershipKey(ms.StoreID, ms.MemberID, ms.GroupID)
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{
+			{Update: &types.Update{
+				TableName: &s.table, Key: key(mpk, msk),
+				UpdateExpression:          aws.String("SET ReferralCode = :code"),
+				ConditionExpression:       aws.String("#S = :active AND attribute_not_exists(ReferralCode)"),
+				ExpressionAttributeNames:  map[string]string{"#S": "Status"},
+				ExpressionAttributeValues: map[string]types.AttributeValue{":code": &types.AttributeValueMemberS{Value: code}, ":active": &types.AttributeValueMemberS{Value: string(member.StatusActive)}},
+			}},
+			{Put: &types.Put{TableName: &s.table, Item: ci, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		},
+		ReturnConsumedCapacity: capacity,
+	})
+	if reasons := cancelReasons(err); reasons != nil {
+		switch {
+		case reasons[0] == "ConditionalCheckFailed":
+			return ErrExists
+		case reasons[1] == "ConditionalCheckFailed":
+			return ErrCodeTaken
+		}
+	}
+	return wrap("create referral", err)
 }

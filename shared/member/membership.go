@@ -52,6 +52,9 @@ type Membership struct {
 	JoinedAt   time.Time
 	ApprovedBy string // staff id, for groups that need approval
 	ApprovedAt time.Time
+	// ReferralCode is the member's own code into this group (referrals are the most valuable
+	// members: every join records who brought whom).
+	ReferralCode string
 }
 
 // JoinStatus returns the status of a membership of a group with entry rule rule, joined by
