@@ -33,17 +33,44 @@ const e2eTimeout = 90 * time.Second
 // resources in the emulators, the demo store seeded, every function behind the local gateway
 // and its JWT authorizer. Screenshots of each step land in artifacts/e2e-admin.
 func TestAdminPageInBrowser(t *testing.T) {
+	e := startE2E(t)
+	e.run(t, "admin.mjs", "e2e-admin", "--token", e.token, "--join-code", e.joinCode)
+}
+
+// TestJoinFlowInBrowser runs web/e2e/join.mjs against the same stack: a senior opens the seeded
+// group's join link, fills in the form, reads the code from the local SMS outbox, types it and
+// lands on "my page"; a wrong code, an unknown join code and a phone without a session are
+// explained in their language. It prints the taps the senior needs after the form is filled.
+// Screenshots of each step land in artifacts/e2e-join.
+func TestJoinFlowInBrowser(t *testing.T) {
+	e := startE2E(t)
+	e.run(t, "join.mjs", "e2e-join", "--token", e.token, "--join-code", e.joinCode)
+}
+
+// e2eEnv is one whole local stack on a loopback port, for one browser script.
+type e2eEnv struct {
+	root     string
+	baseURL  string
+	token    string // a manager's staff token for the demo store
+	joinCode string // the seeded demo group's join code
+	ctx      context.Context
+	stackLog *syncBuffer
+}
+
+// startE2E builds the stack (or skips or fails the test by e2eRequire's rules) and removes it
+// when the test ends.
+func startE2E(t *testing.T) *e2eEnv {
+	t.Helper()
 	root := e2eRoot(t)
-	script := filepath.Join(root, "web", "e2e", "admin.mjs")
 	e2eRequire(t, root)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*e2eTimeout)
-	defer cancel()
+	t.Cleanup(cancel)
 
 	// The stack's own log is kept and shown only when the browser saw something wrong: a
 	// handler may still log after the test has ended, which t.Log would not allow.
-	var stackLog syncBuffer
-	log := logging.New(&stackLog, logging.Level("info"))
+	stackLog := &syncBuffer{}
+	log := logging.New(stackLog, logging.Level("info"))
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
@@ -71,22 +98,28 @@ func TestAdminPageInBrowser(t *testing.T) {
 	// The queue pollers and schedules run too, as under make dev; they stop before the
 	// resources are deleted (cleanups run last first).
 	t.Cleanup(st.start(log))
-	demo := st.demo
 
 	token, err := mintStaffToken(iss, demoStoreID, "manager", 10*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(root, "artifacts", "e2e-admin")
-	if err := os.RemoveAll(out); err != nil {
+	return &e2eEnv{root: root, baseURL: baseURL, token: token, joinCode: st.demo.joinCode, ctx: ctx, stackLog: stackLog}
+}
+
+// run runs node web/e2e/<script> --base … --out artifacts/<out> --chromium … args…, failing the
+// test with the script's output and the stack's log unless the script exits 0.
+func (e *e2eEnv) run(t *testing.T, script, out string, args ...string) {
+	t.Helper()
+	dir := filepath.Join(e.root, "artifacts", out)
+	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
-
-	runCtx2, cancelRun := context.WithTimeout(ctx, e2eTimeout)
+	runCtx, cancelRun := context.WithTimeout(e.ctx, e2eTimeout)
 	defer cancelRun()
-	cmd := exec.CommandContext(runCtx2, "node", script,
-		"--base", baseURL, "--token", token, "--out", out, "--join-code", demo.joinCode, "--chromium", e2eChromium)
-	cmd.Dir = root
+	argv := append([]string{filepath.Join(e.root, "web", "e2e", script),
+		"--base", e.baseURL, "--out", dir, "--chromium", e2eChromium}, args...)
+	cmd := exec.CommandContext(runCtx, "node", argv...)
+	cmd.Dir = e.root
 	var output bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &output, &output
 	// On timeout node gets SIGTERM, on which playwright closes chromium; a node that is still
@@ -95,15 +128,15 @@ func TestAdminPageInBrowser(t *testing.T) {
 	cmd.WaitDelay = 10 * time.Second
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	begin := time.Now()
-	err = cmd.Run()
+	err := cmd.Run()
 	took := time.Since(begin).Round(time.Millisecond)
-	if runCtx2.Err() != nil {
-		err = errors.Join(err, runCtx2.Err())
+	if runCtx.Err() != nil {
+		err = errors.Join(err, runCtx.Err())
 	}
 	if err != nil {
-		t.Fatalf("node web/e2e/admin.mjs: %v after %v\n%s\nstack log:\n%s", err, took, output.Bytes(), stackLog.Bytes())
+		t.Fatalf("node web/e2e/%s: %v after %v\n%s\nstack log:\n%s", script, err, took, output.Bytes(), e.stackLog.Bytes())
 	}
-	t.Logf("browser run took %v; screenshots in %s\n%s", took, out, output.Bytes())
+	t.Logf("browser run took %v; screenshots in %s\n%s", took, dir, output.Bytes())
 }
 
 // e2eRoot is the repository root (where template.yaml is).

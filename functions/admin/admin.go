@@ -1,5 +1,6 @@
-// Package admin is the staff endpoint (/api/admin/…): a store's groups and invites today, its
-// members, metrics and exports as those capabilities land. Every query is scoped by the store in
+// Package admin is the staff endpoint (/api/admin/…): a store's groups and invites, its members
+// (list, detail, tier and tags, approval, verification in person, CSV export) and each group's
+// health. Every query is scoped by the store in
 // the caller's verified token; another store's id answers 404, exactly like a missing one.
 package admin
 
@@ -39,6 +40,8 @@ type Deps struct {
 	// Outbox serves GET /api/admin/outbox: only where messages go to the outbox (local
 	// development, a staging stack), never where they reach real phones.
 	Outbox bool
+	// ExportMax bounds the rows of a member export; 0 is DefaultExportMax.
+	ExportMax int
 }
 
 // Handler serves the admin routes.
@@ -56,6 +59,11 @@ func New(d Deps) *Handler {
 	h.Route("PATCH /api/admin/groups/{id}", h.updateGroup)
 	h.Route("POST /api/admin/groups/{id}/invites", h.createInvite)
 	h.Route("GET /api/admin/outbox", h.listOutbox)
+	h.Route("GET /api/admin/members", h.listMembers)
+	h.Route("GET /api/admin/members/export", h.exportMembers)
+	h.Route("GET /api/admin/members/{id}", h.getMember)
+	h.Route("PATCH /api/admin/members/{id}", h.updateMember)
+	h.Route("GET /api/admin/metrics", h.groupHealth)
 	return h
 }
 

@@ -125,8 +125,9 @@ func TestHandleEvents(t *testing.T) {
 		want      map[string]any // fields the success body must have
 		maxCalls  int            // DynamoDB calls the request may make
 		listCount int            // for lists: items expected
+		items     []string       // for member lists: the member ids, in order
 	}{
-		{event: "list-groups", status: 200, listCount: 1, maxCalls: 1},
+		{event: "list-groups", status: 200, listCount: 2, maxCalls: 1}, // the seeded open and approval groups
 		{event: "list-groups-page", status: 200, listCount: 1, maxCalls: 1},
 		{event: "list-groups-bad-limit", status: 400, code: "invalid_limit", field: "limit", lang: "zh"},
 		{event: "list-groups-bad-cursor", status: 400, code: "invalid_cursor", field: "cursor", lang: "zh"},
@@ -160,6 +161,57 @@ func TestHandleEvents(t *testing.T) {
 		{event: "create-invite-other-store", status: 404, code: "group_not_found", lang: "zh", maxCalls: 1},
 		// Where messages reach real phones there is no outbox to show.
 		{event: "list-outbox", status: 404, code: "route_not_found", lang: "zh"},
+
+		// Members (seedMembers): waiting for verification first, then approval, then active,
+		// newest join first within each.
+		{event: "list-members", status: 200, listCount: 3, maxCalls: 2, items: []string{memberC, memberB, memberA}},
+		{event: "list-members-filtered", status: 200, listCount: 1, maxCalls: 2, items: []string{memberA}},
+		{event: "list-members-search-en", status: 200, listCount: 1, maxCalls: 2, items: []string{memberA}},
+		{event: "list-members-pending", status: 200, listCount: 2, maxCalls: 2, items: []string{memberA, memberD}},
+		{event: "list-members-own-other-store", status: 200, listCount: 1, maxCalls: 2, items: []string{memberE}},
+		{event: "list-members-no-group", status: 400, code: "required", field: "group", lang: "zh"},
+		{event: "list-members-bad-status", status: 400, code: "invalid_status", field: "status", lang: "zh"},
+		{event: "list-members-bad-tier-en", status: 400, code: "invalid_tier", field: "tier", lang: "en"},
+		{event: "list-members-bad-tag", status: 400, code: "invalid_tag", field: "tag", lang: "zh"},
+		{event: "list-members-bad-cursor", status: 400, code: "invalid_cursor", field: "cursor", lang: "zh"},
+		// Another store's group: nothing in the caller's partition, and no such group either.
+		{event: "list-members-other-store", status: 404, code: "group_not_found", lang: "zh", maxCalls: 2},
+		{event: "get-member", status: 200, maxCalls: 2, want: map[string]any{
+			"id": memberA, "name": "张秀英", "phone": "+86 138****8000", "tier": "leader", "tags": []any{"太极拳", "糖尿病"},
+			"verified": true, "verifiedBy": "otp", "ageBand": "70-79"}},
+		{event: "get-member-other-store", status: 404, code: "member_not_found", lang: "zh", maxCalls: 1},
+		{event: "get-member-bad-id", status: 404, code: "member_not_found", lang: "zh"},
+		{event: "update-member", status: 200, maxCalls: 3, want: map[string]any{
+			"id": memberB, "tier": "partner", "tags": []any{"太极拳", "高血压"}, "updatedAt": "2026-11-23T08:00:00Z"}},
+		{event: "update-member-approve", status: 200, maxCalls: 3, want: map[string]any{"id": memberD, "memberships": []any{
+			map[string]any{"groupId": approvalGroupID, "groupName": "审核群", "status": "active", "path": "qr",
+				"joinedAt": "2026-11-23T05:00:00Z", "approvedBy": "staff-1", "approvedAt": "2026-11-23T08:00:00Z"}}}},
+		{event: "update-member-approve-active", status: 409, code: "not_pending_approval", field: "approve.group", lang: "zh", maxCalls: 1},
+		{event: "update-member-approve-unverified", status: 409, code: "not_pending_approval", field: "approve.group", lang: "zh", maxCalls: 1},
+		{event: "update-member-approve-not-member", status: 404, code: "membership_not_found", field: "approve.group", lang: "zh", maxCalls: 1},
+		{event: "update-member-approve-other-store-group", status: 404, code: "membership_not_found", field: "approve.group", lang: "zh", maxCalls: 1},
+		{event: "update-member-approve-no-group", status: 400, code: "required", field: "approve.group", lang: "zh"},
+		{event: "update-member-verify", status: 200, maxCalls: 3, want: map[string]any{
+			"id": memberC, "verified": true, "verifiedBy": "staff-1", "verifiedAt": "2026-11-23T08:00:00Z"}},
+		{event: "update-member-verify-already-en", status: 409, code: "already_verified", field: "verifyInPerson", lang: "en", maxCalls: 1},
+		{event: "update-member-bad-tier", status: 400, code: "invalid_tier", field: "tier", lang: "zh"},
+		{event: "update-member-bad-tag", status: 400, code: "invalid_tag", field: "tags", lang: "zh"},
+		{event: "update-member-empty", status: 400, code: "empty_update", lang: "zh"},
+		{event: "update-member-unknown-field", status: 400, code: "unknown_field", field: "phone", lang: "zh"},
+		{event: "update-member-other-store", status: 404, code: "member_not_found", lang: "zh", maxCalls: 1},
+		{event: "export-members-other-store", status: 404, code: "group_not_found", lang: "zh", maxCalls: 1},
+		{event: "export-members-no-group", status: 400, code: "required", field: "group", lang: "zh"},
+		{event: "metrics", status: 200, maxCalls: 2, want: map[string]any{
+			"groupId": groupID, "groupName": "邻里健康群", "members": 2.0, "active": 2.0, "pendingApproval": 0.0,
+			// 张秀英 joined 40 days ago, outside the window; 李建国 by her referral 2 days ago.
+			"joinedLast30Days": map[string]any{"qr": 0.0, "invite": 0.0, "referral": 1.0, "total": 1.0},
+			"topReferrers":     []any{map[string]any{"memberId": memberA, "name": "张秀英", "referrals": 1.0}},
+			"partial":          false, "asOf": "2026-11-23T08:00:00Z"}},
+		{event: "metrics-approval-group", status: 200, maxCalls: 2, want: map[string]any{
+			"members": 2.0, "active": 0.0, "pendingApproval": 2.0, "topReferrers": []any{},
+			"joinedLast30Days": map[string]any{"qr": 2.0, "invite": 0.0, "referral": 0.0, "total": 2.0}}},
+		{event: "metrics-other-store", status: 404, code: "group_not_found", lang: "zh", maxCalls: 2},
+		{event: "metrics-no-group", status: 400, code: "required", field: "group", lang: "zh"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.event, func(t *testing.T) {
@@ -169,7 +221,8 @@ func TestHandleEvents(t *testing.T) {
 			if err := json.Unmarshal(payload, &req); err != nil {
 				t.Fatal(err)
 			}
-			before := f.state(t)
+			f.seedMembers(t)
+			before, membersBefore := f.state(t), f.memberState(t)
 			f.calls.Reset()
 
 			resp := f.invoke(t, payload)
@@ -201,11 +254,23 @@ func TestHandleEvents(t *testing.T) {
 				if diff := cmp.Diff(before, f.state(t)); diff != "" {
 					t.Errorf("a refused request changed the table (-before +after):\n%s", diff)
 				}
+				if diff := cmp.Diff(membersBefore, f.memberState(t), phoneEqual); diff != "" {
+					t.Errorf("a refused request changed members (-before +after):\n%s", diff)
+				}
 				return
 			}
 			if tt.listCount > 0 {
 				if items, _ := body["items"].([]any); len(items) != tt.listCount {
 					t.Errorf("items = %d, want %d", len(items), tt.listCount)
+				}
+			}
+			if tt.items != nil {
+				var got []string
+				for _, it := range body["items"].([]any) {
+					got = append(got, it.(map[string]any)["memberId"].(string))
+				}
+				if diff := cmp.Diff(tt.items, got); diff != "" {
+					t.Errorf("members listed (-want +got):\n%s", diff)
 				}
 			}
 			if tt.want == nil {

@@ -25,10 +25,18 @@ func BenchmarkRoutes(b *testing.B) {
 		}},
 		{"update-group", "update-group", nil},
 		{"create-invite", "create-invite", nil},
+		// On the members seedMembers writes: three in the listed group.
+		{"list-members", "list-members", nil},
+		{"list-members-filtered", "list-members-filtered", nil},
+		{"get-member", "get-member", nil},
+		{"update-member", "update-member", nil},
+		{"export-members", "export-members", nil},
+		{"metrics", "metrics", nil},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
 			f := newFixture(b)
+			f.seedMembers(b)
 			var req events.APIGatewayV2HTTPRequest
 			if err := json.Unmarshal(readEvent(b, c.event), &req); err != nil {
 				b.Fatal(err)

@@ -203,29 +203,46 @@ func (h *Handler) signup(ctx context.Context, r *apigw.Request) (apigw.Response,
 		case errors.Is(err, dynamostore.ErrPhoneTaken) && attempt == 0:
 			continue // a concurrent signup made this member a moment ago: join as them
 		case errors.Is(err, dynamostore.ErrMembershipSettled):
-			// Joining twice is not an error: the same member, the same membership, no new code.
-			cur, err := h.d.Store.GetMembership(ctx, code.StoreID, m.ID, code.GroupID)
-			if err != nil {
-				return apigw.Response{}, err
-			}
-			return apigw.JSON(http.StatusOK, signupResult{MemberID: m.ID, Status: string(cur.Status)}), nil
+			// Already a member (a new phone, a cleared browser): the same answer as a first join,
+			// and a sign-in code to the verified number. Answering differently would tell anyone
+			// who types a number that its owner belongs to this store's group.
+			return h.signIn(ctx, r, m, phoneHash, code.GroupID, jc.Store.Name, now)
 		case err != nil:
 			return apigw.Response{}, err
 		}
-		if err := h.sendOTP(ctx, m, otp, jc.Store.Name, apigw.Lang(r), now); err != nil {
+		if err := h.sendOTP(ctx, m, otp, jc.Store.Name, apigw.Lang(r)); err != nil {
 			return apigw.Response{}, err
 		}
-		return apigw.JSON(http.StatusCreated, signupResult{MemberID: m.ID, Status: string(status)}), nil
+		return apigw.JSON(http.StatusCreated, signupResult{MemberID: m.ID, Status: string(status), Phone: m.Phone.Masked()}), nil
 	}
 }
 
-func (h *Handler) sendOTP(ctx context.Context, m member.Member, otp, storeName string, lang i18n.Lang, now time.Time) error {
+// signIn sends a code that opens a session for a member whose join is complete.
+func (h *Handler) signIn(ctx context.Context, r *apigw.Request, m member.Member, phoneHash, groupID, storeName string, now time.Time) (apigw.Response, error) {
+	cur, err := h.d.Store.GetMembership(ctx, m.StoreID, m.ID, groupID)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	otp := member.NewOTP()
+	if err := h.d.Store.IssueSignIn(ctx, dynamostore.SignInWrite{
+		Membership: cur, PhoneHash: phoneHash, OTP: member.NewOTPState(otp, m.ID, h.d.Key, now), Now: now,
+	}); err != nil {
+		return apigw.Response{}, err
+	}
+	if err := h.sendOTP(ctx, m, otp, storeName, apigw.Lang(r)); err != nil {
+		return apigw.Response{}, err
+	}
+	return apigw.JSON(http.StatusCreated, signupResult{MemberID: m.ID, Status: string(member.StatusPendingVerification),
+		Phone: m.Phone.Masked()}), nil
+}
+
+func (h *Handler) sendOTP(ctx context.Context, m member.Member, otp, storeName string, lang i18n.Lang) error {
 	text := fmt.Sprintf("【银龄·%s】您的验证码是 %s，10 分钟内有效。请勿告诉任何人，店员也不会向您索要。", storeName, otp)
 	if lang == i18n.En {
 		text = fmt.Sprintf("[Yinling · %s] Your code is %s. It is valid for 10 minutes. Never share it, not even with staff.", storeName, otp)
 	}
 	_, err := h.d.SMS.Send(ctx, notify.Message{
-		ID:      "otp-" + m.ID + "-" + now.Format("20060102T150405"),
+		ID:      "otp-" + m.ID + "-" + ids.New(), // every code is its own message
 		StoreID: m.StoreID, MemberID: m.ID, Channel: notify.ChannelSMS, To: m.Phone.E164(),
 		Text: text, Kind: "otp", Lang: string(lang),
 	})
@@ -263,9 +280,11 @@ func (h *Handler) verify(ctx context.Context, r *apigw.Request) (apigw.Response,
 		}
 		return apigw.Response{}, err
 	}
-	status, err := member.JoinStatus(rec.Rule, rec.Path, true)
-	if err != nil {
-		return apigw.Response{}, err
+	status := rec.Status // a sign-in leaves the membership as it is
+	if !rec.SignIn {
+		if status, err = member.JoinStatus(rec.Rule, rec.Path, true); err != nil {
+			return apigw.Response{}, err
+		}
 	}
 	token := member.NewToken()
 	expires := now.Add(h.d.SessionTTL)

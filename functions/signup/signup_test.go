@@ -333,11 +333,16 @@ func TestJoinVerifyAndOpenMyPage(t *testing.T) {
 		t.Errorf("me with bearer: %d", resp.StatusCode)
 	}
 
-	// Joining again is idempotent: the same member, the same membership, no new message.
+	// Joining again from a new phone answers as a first join does (nothing tells a stranger the
+	// number is a member's), and the code sent signs the member in without touching the join.
 	sent := f.outboxLen()
 	resp, body = f.invoke(readEvent(t, "signup"))
-	if resp.StatusCode != 200 || body["memberId"] != memberID || body["status"] != "active" || f.outboxLen() != sent {
+	if resp.StatusCode != 201 || body["memberId"] != memberID || body["status"] != "pending_verification" || f.outboxLen() != sent+1 {
 		t.Errorf("second join: %d %s (outbox %d → %d)", resp.StatusCode, resp.Body, sent, f.outboxLen())
+	}
+	resp, body = f.invoke(verifyReq(t, memberID, f.lastOTP(memberID)))
+	if resp.StatusCode != 200 || body["status"] != "active" || body["token"] == token {
+		t.Errorf("sign-in on a new phone: %d %s", resp.StatusCode, resp.Body)
 	}
 
 	// A session ends at its expiry, whatever TTL has not yet deleted.

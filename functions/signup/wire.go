@@ -42,6 +42,7 @@ func (in signupJSON) draft() member.SignupDraft {
 type signupResult struct {
 	MemberID string `json:"memberId"`
 	Status   string `json:"status"`
+	Phone    string `json:"phone,omitempty"` // masked: where the code went
 }
 
 type verifyJSON struct {

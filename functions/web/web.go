@@ -1,9 +1,11 @@
 // Package web is the function that serves the H5 pages: the landing page a senior sees without a
-// group code (GET /), the staff admin page (GET /admin) and the static files both use
-// (GET /static/{file}). The pages and files are embedded (package yinling/web), rendered per
-// language from the i18n catalog, and cached by the phone as long as they are unchanged: HTML is
-// revalidated on every visit (a deploy shows at once), static files are immutable under a
-// content-hash URL. The function makes no AWS call.
+// group code (GET /), the join page a group's QR code, a staff invite or a referral opens
+// (GET /join/{code}), the senior's own page (GET /me), the staff admin page (GET /admin) and the
+// static files they use (GET /static/{file}). The pages and files are embedded (package
+// yinling/web), rendered per language from the i18n catalog, and cached by the phone as long as
+// they are unchanged: HTML is revalidated on every visit (a deploy shows at once), static files
+// are immutable under a content-hash URL. The function makes no AWS call: the senior pages are
+// shells whose small scripts read the JSON API.
 package web
 
 import (
@@ -91,11 +93,17 @@ func New(d Deps) *Handler {
 		panic(err)
 	}
 	home, admin := page{name: "home"}, page{name: "admin", noindex: true}
-	if h.pages, err = parsePages(assets.Templates(), h.assetURL, home.name, admin.name); err != nil {
+	// A join page's URL carries a code and my page is one person's: neither belongs in a search
+	// engine. Both are the same shell for everyone (the script reads the code from the path and
+	// the member from the session cookie), so one ETag serves every code and every senior.
+	join, me := page{name: "join", noindex: true}, page{name: "me", noindex: true}
+	if h.pages, err = parsePages(assets.Templates(), h.assetURL, home.name, admin.name, join.name, me.name); err != nil {
 		panic(err)
 	}
 	h.Route("GET /", h.servePage(home))
 	h.Route("GET /admin", h.servePage(admin))
+	h.Route("GET /join/{code}", h.servePage(join))
+	h.Route("GET /me", h.servePage(me))
 	h.Route("GET /static/{file}", h.serveStatic)
 	return h
 }

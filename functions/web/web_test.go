@@ -18,7 +18,9 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"yinling/shared/apigw"
+	"yinling/shared/fail"
 	"yinling/shared/i18n"
+	"yinling/shared/member"
 	assets "yinling/web"
 )
 
@@ -120,6 +122,8 @@ func htmlHeaders(lang string, more map[string]string) map[string]string {
 func TestEvents(t *testing.T) {
 	h := newHandler(t)
 	css, js := h.static["app.css"], h.static["admin.js"]
+	joinJS, meJS := h.static["join.js"], h.static["me.js"]
+	noindex := map[string]string{"x-robots-tag": "noindex, nofollow"}
 	tests := []struct {
 		event    string
 		fresh    *staticFile
@@ -148,6 +152,31 @@ func TestEvents(t *testing.T) {
 			want:  result{200, htmlHeaders("zh-CN", map[string]string{"x-robots-tag": "noindex, nofollow"})},
 			contains: []string{"员工令牌", "make token", "令牌无效或已经过期", "公开加入", "邀请加入", "审核加入",
 				`src="/static/admin.js?v=` + js.version + `"`, `type="password"`},
+		},
+		{
+			event: "join-zh",
+			want:  result{200, htmlHeaders("zh-CN", noindex)},
+			contains: []string{`<html lang="zh-CN">`, "群公约", "用药、复查提醒", "优惠活动", ">加入</button>",
+				"验证码已发送到 {phone}", "没收到？重新发送", "请拿着手机到店里问问店员", "<noscript>",
+				`id="phone" name="phone" type="tel" inputmode="tel"`, `id="birthYear" name="birthYear" class="short" type="text" inputmode="numeric"`,
+				`inputmode="numeric" pattern="[0-9]*" maxlength="6" autocomplete="one-time-code"`,
+				`src="/static/join.js?v=` + joinJS.version + `"`, `href="?lang=en"`},
+		},
+		{
+			event:    "join-en",
+			want:     result{200, htmlHeaders("en", noindex)},
+			contains: []string{`<html lang="en">`, "Group rules", ">Join</button>", "We have sent a code to {phone}", "Send it again"},
+		},
+		{
+			event: "me-zh",
+			want:  result{200, htmlHeaders("zh-CN", noindex)},
+			contains: []string{`<html lang="zh-CN">`, "<title>我的</title>", "我的社群", "请重新打开入群链接", "审核中", "已加入",
+				"<noscript>", `src="/static/me.js?v=` + meJS.version + `"`},
+		},
+		{
+			event:    "me-lang-query", // ?lang=en wins over a Chinese Accept-Language
+			want:     result{200, htmlHeaders("en", noindex)},
+			contains: []string{`<html lang="en">`, "My groups", "Waiting for approval", `href="?lang=zh-CN"`},
 		},
 		{
 			event: "static-css",
@@ -294,13 +323,16 @@ func TestETagMatch(t *testing.T) {
 	}
 }
 
+// pageRoutes are the routes that serve an HTML page.
+var pageRoutes = []string{"GET /", "GET /admin", "GET /join/{code}", "GET /me"}
+
 var staticRef = regexp.MustCompile(`(?:href|src)="/static/([^"?]+)\?v=([0-9a-f]+)"`)
 
 // Each page, in each language, with the CSS and JS it references, stays under the budget a cheap
 // phone on a weak signal can load quickly; every reference resolves to current bytes.
 func TestPageWeight(t *testing.T) {
 	h := newHandler(t)
-	for _, route := range []string{"GET /", "GET /admin"} {
+	for _, route := range pageRoutes {
 		for _, l := range i18n.Langs {
 			resp := get(t, h, route, map[string]string{"lang": string(l)}, nil)
 			total := len(resp.Body)
@@ -432,5 +464,88 @@ func TestWireNeedsNoAWS(t *testing.T) {
 	h := Wire(Env{BaseURL: "https://yl.example.cn"}, slog.New(slog.DiscardHandler))
 	if got := get(t, h, "GET /", nil, nil).StatusCode; got != 200 {
 		t.Fatalf("GET / = %d, want 200", got)
+	}
+}
+
+// The senior pages' scripts read their texts from the page's JSON block, like admin.js: every
+// text a script uses is there, in every language, and a status the API sends has its words.
+func TestSeniorPageMessages(t *testing.T) {
+	h := newHandler(t)
+	tests := []struct {
+		route, script string
+		lookedUp      []string // keys a script reads as msg[value from the API]
+	}{
+		{"GET /join/{code}", "join.js", nil},
+		{"GET /me", "me.js", []string{"active", "pending_approval", "pending_verification"}},
+	}
+	for _, tt := range tests {
+		want := slices.Clone(tt.lookedUp)
+		for _, m := range msgUse.FindAllStringSubmatch(h.static[tt.script].body, -1) {
+			want = append(want, m[1])
+		}
+		for _, l := range i18n.Langs {
+			body := get(t, h, tt.route, map[string]string{"lang": string(l)}, nil).Body
+			m := msgBlock.FindStringSubmatch(body)
+			if m == nil {
+				t.Fatalf("%s (%s): no message block", tt.route, l)
+			}
+			var msgs map[string]string
+			if err := json.Unmarshal([]byte(m[1]), &msgs); err != nil {
+				t.Fatalf("%s (%s): message block is not JSON: %v", tt.route, l, err)
+			}
+			for _, k := range want {
+				if msgs[k] == "" {
+					t.Errorf("%s (%s): message %q used by %s is missing", tt.route, l, k, tt.script)
+				}
+			}
+		}
+	}
+}
+
+var placeholder = regexp.MustCompile(`\{[a-z]+\}`)
+
+// A text the scripts fill in ("验证码已发送到 {phone}") has the same placeholders in every language,
+// so no translation drops the number or the name.
+func TestPagePlaceholdersMatch(t *testing.T) {
+	for key, zh := range i18n.CatalogFor(i18n.ZhCN) {
+		if !strings.HasPrefix(key, "page.") {
+			continue
+		}
+		want := placeholder.FindAllString(zh, -1)
+		slices.Sort(want)
+		for _, l := range i18n.Langs[1:] {
+			got := placeholder.FindAllString(i18n.T(l, key), -1)
+			slices.Sort(got)
+			if !slices.Equal(want, got) {
+				t.Errorf("%s (%s) has placeholders %v, zh-CN has %v", key, l, got, want)
+			}
+		}
+	}
+}
+
+var dataField = regexp.MustCompile(`data-field="([^"]+)"`)
+
+// join.js shows an API error next to the element whose data-field is the error's field; the
+// page must name exactly the fields the signup and verification errors name.
+func TestJoinPageNamesTheAPIFields(t *testing.T) {
+	var want []string
+	for _, e := range []*fail.Error{
+		member.ErrNameRequired, member.ErrInvalidPhone, member.ErrInvalidBirthYear, member.ErrInvalidGender,
+		member.ErrInvalidInterest, member.ErrConsentRequired, member.ErrCovenantRequired, member.ErrOTPWrong,
+	} {
+		want = append(want, e.Field)
+	}
+	slices.Sort(want)
+	b, err := fs.ReadFile(assets.Templates(), "join.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range dataField.FindAllStringSubmatch(string(b), -1) {
+		got = append(got, m[1])
+	}
+	slices.Sort(got)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("data-field names (-API errors +join.html):\n%s", diff)
 	}
 }

@@ -118,8 +118,9 @@ const exportQueryPage = 1000
 
 // ExportGroupMembers returns up to max members of a group, in the list's order. Calls: one
 // BatchGetItem of the store and the group (group.ErrNotFound when the store has no such group),
-// then a Query per 1000 memberships and a BatchGetItem per 100 profiles — 3 for a group of up
-// to 100 members, 56 for 5000.
+// then a Query per 1000 memberships (one more row than max is read, to know whether there are
+// more) and a BatchGetItem per 100 profiles: 3 calls for a group of up to 100 members, 57 for
+// 5000.
 func (s *Store) ExportGroupMembers(ctx context.Context, store, groupID string, max int) (MemberExport, error) {
 	spk, ssk := storeKey(store)
 	gpk, gsk := groupKey(store, groupID)
@@ -419,8 +420,7 @@ const (
 // such group.
 func (s *Store) GroupHealth(ctx context.Context, store, groupID string, now time.Time) (GroupHealth, error) {
 	pk, totalSK := groupTotalsKey(store, groupID)
-	today := now.UTC().Truncate(24 * time.Hour)
-	_, fromSK := groupDayKey(store, groupID, today.AddDate(0, 0, 1-joinedWindowDays).Format("2006-01-02"))
+	_, fromSK := groupDayKey(store, groupID, now.UTC().AddDate(0, 0, 1-joinedWindowDays).Format("2006-01-02"))
 	_, dayPfx := groupDayKey(store, groupID, "")
 	_, refPfx := groupReferrerKey(store, groupID, "")
 	res, err := s.db.Query(ctx, &dynamodb.QueryInput{

@@ -167,6 +167,8 @@ type otpItem struct {
 	Code       string    `dynamodbav:"Code"`
 	JoinedAt   time.Time `dynamodbav:"JoinedAt"`
 	Referrer   string    `dynamodbav:"Referrer,omitempty"`
+	SignIn     bool      `dynamodbav:"SignIn,omitempty"`
+	Status     string    `dynamodbav:"Status,omitempty"`
 	Hash       string    `dynamodbav:"Hash"`
 	ValidUntil time.Time `dynamodbav:"ValidUntil"`
 	Attempts   int       `dynamodbav:"Attempts"`
@@ -444,6 +446,10 @@ type OTPRecord struct {
 	Code     string
 	JoinedAt time.Time // the membership's, which its GSI1 sort key includes
 	Referrer string    // the referring member, for PathReferral
+	// SignIn marks a code sent to a member whose join is already complete (a new phone, a
+	// cleared browser): verifying it only opens a session. Status is their membership's then.
+	SignIn bool
+	Status member.Status
 }
 
 // GetOTP returns a member's current code, or member.ErrNotFound.
@@ -459,7 +465,7 @@ func (s *Store) GetOTP(ctx context.Context, memberID string) (OTPRecord, error) 
 	return OTPRecord{
 		State:   member.OTPState{MemberID: it.MemberID, Hash: it.Hash, ExpiresAt: it.ValidUntil, Attempts: it.Attempts, Used: it.Used},
 		StoreID: it.StoreID, GroupID: it.GroupID, Rule: group.EntryRule(it.Rule), Path: member.JoinPath(it.Path), Code: it.Code,
-		JoinedAt: it.JoinedAt, Referrer: it.Referrer,
+		JoinedAt: it.JoinedAt, Referrer: it.Referrer, SignIn: it.SignIn, Status: member.Status(it.Status),
 	}, nil
 }
 
@@ -513,16 +519,28 @@ func (s *Store) CompleteVerification(ctx context.Context, v Verification) error 
 	}
 	// The membership's GSI1 sort key starts with its status, so the listing moves with it.
 	_, gsk := groupMembersKey(r.StoreID, r.GroupID, string(v.Status), r.JoinedAt.UTC().Format(time.RFC3339), r.State.MemberID)
+	useCode := types.TransactWriteItem{Update: &types.Update{
+		TableName: &s.table, Key: key(opk, osk),
+		UpdateExpression:    aws.String("SET Used = :true"),
+		ConditionExpression: aws.String("Used = :false AND Attempts < :max"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":true": &types.AttributeValueMemberBOOL{Value: true}, ":false": &types.AttributeValueMemberBOOL{Value: false},
+			":max": &types.AttributeValueMemberN{Value: itoa(member.OTPMaxAttempts)},
+		},
+	}}
+	if r.SignIn {
+		// The join is complete already: the code only opens a session.
+		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+			useCode,
+			{Put: &types.Put{TableName: &s.table, Item: sess, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		}, ReturnConsumedCapacity: capacity})
+		if reasons := cancelReasons(err); reasons != nil && reasons[0] == "ConditionalCheckFailed" {
+			return member.ErrOTPUsed
+		}
+		return wrap("complete sign-in", err)
+	}
 	items := []types.TransactWriteItem{
-		{Update: &types.Update{
-			TableName: &s.table, Key: key(opk, osk),
-			UpdateExpression:    aws.String("SET Used = :true"),
-			ConditionExpression: aws.String("Used = :false AND Attempts < :max"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":true": &types.AttributeValueMemberBOOL{Value: true}, ":false": &types.AttributeValueMemberBOOL{Value: false},
-				":max": &types.AttributeValueMemberN{Value: itoa(member.OTPMaxAttempts)},
-			},
-		}},
+		useCode,
 		{Update: &types.Update{
 			TableName: &s.table, Key: key(mpk, msk),
 			UpdateExpression:          aws.String("SET VerifiedAt = if_not_exists(VerifiedAt, :now), VerifiedBy = if_not_exists(VerifiedBy, :by), UpdatedAt = :now"),
@@ -790,4 +808,52 @@ func (s *Store) CreateReferral(ctx context.Context, ms member.Membership, code s
 		}
 	}
 	return wrap("create referral", err)
+}
+
+// SignInWrite is a code sent to a member whose join is complete, to open a session on a new
+// phone or browser. Only the code and the hourly send counter are written.
+type SignInWrite struct {
+	Membership member.Membership
+	PhoneHash  string
+	OTP        member.OTPState
+	Now        time.Time
+}
+
+// IssueSignIn stores a sign-in code and counts it against the phone's hourly limit
+// (member.ErrOTPSendLimit once reached).
+func (s *Store) IssueSignIn(ctx context.Context, w SignInWrite) error {
+	ms := w.Membership
+	opk, osk := otpKey(ms.MemberID)
+	oi, err := attributevalue.MarshalMap(otpItem{
+		PK: opk, SK: osk, T: typeOTP, MemberID: ms.MemberID, StoreID: ms.StoreID, GroupID: ms.GroupID,
+		Path: string(ms.Path), Code: ms.Code, JoinedAt: ms.JoinedAt, SignIn: true, Status: string(ms.Status),
+		Hash: w.OTP.Hash, ValidUntil: w.OTP.ExpiresAt, ExpiresAt: ttl(w.OTP.ExpiresAt.Add(otpRetention)),
+	})
+	if err != nil {
+		return wrap("issue sign-in", err)
+	}
+	rpk, rsk := otpRateKey(ms.StoreID, w.PhoneHash, w.Now.UTC().Format("2006010215"))
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{
+			{Put: &types.Put{TableName: &s.table, Item: oi}},
+			{Update: &types.Update{
+				TableName:                &s.table,
+				Key:                      key(rpk, rsk),
+				UpdateExpression:         aws.String("ADD #C :one SET #T = :t, ExpiresAt = :exp"),
+				ConditionExpression:      aws.String("attribute_not_exists(#C) OR #C < :max"),
+				ExpressionAttributeNames: map[string]string{"#C": "Count", "#T": "T"},
+				ExpressionAttributeValues: map[string]types.AttributeValue{
+					":one": &types.AttributeValueMemberN{Value: "1"},
+					":max": &types.AttributeValueMemberN{Value: itoa(member.OTPMaxPerHour)},
+					":t":   &types.AttributeValueMemberS{Value: typeOTPRate},
+					":exp": &types.AttributeValueMemberN{Value: fmt.Sprint(ttl(w.Now.Add(2 * time.Hour)))},
+				},
+			}},
+		},
+		ReturnConsumedCapacity: capacity,
+	})
+	if reasons := cancelReasons(err); reasons != nil && reasons[1] == "ConditionalCheckFailed" {
+		return member.ErrOTPSendLimit
+	}
+	return wrap("issue sign-in", err)
 }

