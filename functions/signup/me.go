@@ -49,14 +49,7 @@ func (h *Handler) updateMe(ctx context.Context, r *apigw.Request) (apigw.Respons
 }
 
 func (h *Handler) exportMe(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
-	sess, err := h.session(ctx, r)
-	if err != nil {
-		return apigw.Response{}, err
-	}
-	page, err := h.d.Store.MemberPage(ctx, sess.StoreID, sess.MemberID)
-	if errors.Is(err, member.ErrNotFound) {
-		return apigw.Response{}, errSessionRequired
-	}
+	sess, page, err := h.myPage(ctx, r)
 	if err != nil {
 		return apigw.Response{}, err
 	}
@@ -72,14 +65,7 @@ func (h *Handler) exportMe(ctx context.Context, r *apigw.Request) (apigw.Respons
 // eraseMe deletes the senior's personal data and ends the session. It is final: the next visit
 // is a new signup.
 func (h *Handler) eraseMe(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
-	sess, err := h.session(ctx, r)
-	if err != nil {
-		return apigw.Response{}, err
-	}
-	page, err := h.d.Store.MemberPage(ctx, sess.StoreID, sess.MemberID)
-	if errors.Is(err, member.ErrNotFound) {
-		return apigw.Response{}, errSessionRequired
-	}
+	sess, page, err := h.myPage(ctx, r)
 	if err != nil {
 		return apigw.Response{}, err
 	}
@@ -97,20 +83,13 @@ var errNotActive = &fail.Error{Kind: fail.Conflict, Code: "not_active_member", F
 // referral gives the senior their own code to bring a neighbour into a group they are active in
 // (the first such group unless groupId says which). Asking again returns the same code.
 func (h *Handler) referral(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
-	sess, err := h.session(ctx, r)
-	if err != nil {
-		return apigw.Response{}, err
-	}
 	var in referralJSON
 	if r.Body != "" {
 		if err := apigw.Decode(r, &in); err != nil {
 			return apigw.Response{}, err
 		}
 	}
-	page, err := h.d.Store.MemberPage(ctx, sess.StoreID, sess.MemberID)
-	if errors.Is(err, member.ErrNotFound) {
-		return apigw.Response{}, errSessionRequired
-	}
+	_, page, err := h.myPage(ctx, r)
 	if err != nil {
 		return apigw.Response{}, err
 	}
@@ -149,4 +128,18 @@ func (h *Handler) referral(ctx context.Context, r *apigw.Request) (apigw.Respons
 		}
 		return apigw.JSON(http.StatusCreated, referralResult{Code: code, URL: base + "/join/" + code, GroupID: ms.GroupID}), nil
 	}
+}
+
+// myPage returns the caller's session and everything in their partition; a session whose
+// member was erased since is no session.
+func (h *Handler) myPage(ctx context.Context, r *apigw.Request) (dynamostore.Session, dynamostore.MemberPage, error) {
+	sess, err := h.session(ctx, r)
+	if err != nil {
+		return dynamostore.Session{}, dynamostore.MemberPage{}, err
+	}
+	page, err := h.d.Store.MemberPage(ctx, sess.StoreID, sess.MemberID)
+	if errors.Is(err, member.ErrNotFound) {
+		return dynamostore.Session{}, dynamostore.MemberPage{}, errSessionRequired
+	}
+	return sess, page, err
 }

@@ -299,14 +299,7 @@ func (h *Handler) verify(ctx context.Context, r *apigw.Request) (apigw.Response,
 }
 
 func (h *Handler) me(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
-	sess, err := h.session(ctx, r)
-	if err != nil {
-		return apigw.Response{}, err
-	}
-	page, err := h.d.Store.MemberPage(ctx, sess.StoreID, sess.MemberID)
-	if errors.Is(err, member.ErrNotFound) {
-		return apigw.Response{}, errSessionRequired // erased since the session began
-	}
+	sess, page, err := h.myPage(ctx, r)
 	if err != nil {
 		return apigw.Response{}, err
 	}

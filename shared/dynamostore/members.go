@@ -386,21 +386,7 @@ func (s *Store) Signup(ctx context.Context, w SignupWrite) error {
 	}, "", nil, nil); err != nil {
 		return wrap("signup", err)
 	}
-	hour := w.Now.UTC().Format("2006010215")
-	rpk, rsk := otpRateKey(ms.StoreID, w.PhoneHash, hour)
-	add("rate", types.TransactWriteItem{Update: &types.Update{
-		TableName:                &s.table,
-		Key:                      key(rpk, rsk),
-		UpdateExpression:         aws.String("ADD #C :one SET #T = :t, ExpiresAt = :exp"),
-		ConditionExpression:      aws.String("attribute_not_exists(#C) OR #C < :max"),
-		ExpressionAttributeNames: map[string]string{"#C": "Count", "#T": "T"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":one": &types.AttributeValueMemberN{Value: "1"},
-			":max": &types.AttributeValueMemberN{Value: itoa(member.OTPMaxPerHour)},
-			":t":   &types.AttributeValueMemberS{Value: typeOTPRate},
-			":exp": &types.AttributeValueMemberN{Value: fmt.Sprint(ttl(w.Now.Add(2 * time.Hour)))},
-		},
-	}})
+	add("rate", s.countOTPSend(ms.StoreID, w.PhoneHash, w.Now))
 	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
 		TransactItems:          items,
 		ReturnConsumedCapacity: capacity,
@@ -832,23 +818,10 @@ func (s *Store) IssueSignIn(ctx context.Context, w SignInWrite) error {
 	if err != nil {
 		return wrap("issue sign-in", err)
 	}
-	rpk, rsk := otpRateKey(ms.StoreID, w.PhoneHash, w.Now.UTC().Format("2006010215"))
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
 		TransactItems: []types.TransactWriteItem{
 			{Put: &types.Put{TableName: &s.table, Item: oi}},
-			{Update: &types.Update{
-				TableName:                &s.table,
-				Key:                      key(rpk, rsk),
-				UpdateExpression:         aws.String("ADD #C :one SET #T = :t, ExpiresAt = :exp"),
-				ConditionExpression:      aws.String("attribute_not_exists(#C) OR #C < :max"),
-				ExpressionAttributeNames: map[string]string{"#C": "Count", "#T": "T"},
-				ExpressionAttributeValues: map[string]types.AttributeValue{
-					":one": &types.AttributeValueMemberN{Value: "1"},
-					":max": &types.AttributeValueMemberN{Value: itoa(member.OTPMaxPerHour)},
-					":t":   &types.AttributeValueMemberS{Value: typeOTPRate},
-					":exp": &types.AttributeValueMemberN{Value: fmt.Sprint(ttl(w.Now.Add(2 * time.Hour)))},
-				},
-			}},
+			s.countOTPSend(ms.StoreID, w.PhoneHash, w.Now),
 		},
 		ReturnConsumedCapacity: capacity,
 	})
@@ -856,4 +829,23 @@ func (s *Store) IssueSignIn(ctx context.Context, w SignInWrite) error {
 		return member.ErrOTPSendLimit
 	}
 	return wrap("issue sign-in", err)
+}
+
+// countOTPSend counts one code sent to a phone in the current UTC hour, on condition that fewer
+// than member.OTPMaxPerHour went before it; the counter expires after two hours.
+func (s *Store) countOTPSend(store, phoneHash string, now time.Time) types.TransactWriteItem {
+	pk, sk := otpRateKey(store, phoneHash, now.UTC().Format("2006010215"))
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName:                &s.table,
+		Key:                      key(pk, sk),
+		UpdateExpression:         aws.String("ADD #C :one SET #T = :t, ExpiresAt = :exp"),
+		ConditionExpression:      aws.String("attribute_not_exists(#C) OR #C < :max"),
+		ExpressionAttributeNames: map[string]string{"#C": "Count", "#T": "T"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":one": &types.AttributeValueMemberN{Value: "1"},
+			":max": &types.AttributeValueMemberN{Value: itoa(member.OTPMaxPerHour)},
+			":t":   &types.AttributeValueMemberS{Value: typeOTPRate},
+			":exp": &types.AttributeValueMemberN{Value: fmt.Sprint(ttl(now.Add(2 * time.Hour)))},
+		},
+	}}
 }
