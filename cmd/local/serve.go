@@ -267,9 +267,11 @@ func printBanner(baseURL string, demo demoStore, token string, summary []string)
 	fmt.Printf(`
 Yinling is running on %[1]s
 
-  senior landing page   %[1]s/
-  staff admin page      %[1]s/admin     (paste the staff token below)
-  demo group join code  %[2]s          (%[1]s/join/%[2]s once the signup pages land)
+  senior: join the demo group  %[1]s/join/%[2]s
+          then "my page"       %[1]s/me
+  staff admin page             %[1]s/admin     (paste the staff token below)
+  messages "sent" (outbox)     %[1]s/api/admin/outbox   (the one-time code to verify a signup
+                               is there: nothing leaves this machine)
 
   queues and schedules:
 `, baseURL, demo.joinCode)
