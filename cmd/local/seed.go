@@ -32,7 +32,8 @@ type demoStore struct {
 func seedDemo(ctx context.Context, st *dynamostore.Store, now time.Time) (demoStore, error) {
 	now = now.UTC().Truncate(time.Second)
 	err := st.CreateStore(ctx, tenant.Store{
-		ID: demoStoreID, Name: "幸福里社区药房", TimeZone: tenant.DefaultTimeZone, PushCap: tenant.DefaultPushCap, CreatedAt: now,
+		ID: demoStoreID, Name: "幸福里社区药房", TimeZone: tenant.DefaultTimeZone, PushCap: tenant.DefaultPushCap,
+		Interests: []string{"健康讲座", "太极拳", "广场舞", "书法", "棋牌", "养生", "旅游"}, CreatedAt: now,
 	})
 	if errors.Is(err, dynamostore.ErrExists) {
 		page, err := st.ListGroups(ctx, demoStoreID, "", 1)
