@@ -69,8 +69,14 @@ func TestScriptsNeverInsertHTML(t *testing.T) {
 		if m := unsafe.FindString(s); m != "" {
 			t.Errorf("%s uses %s", p, m)
 		}
-		if len(s) > 15<<10 {
-			t.Errorf("%s is %d bytes, over 15 KiB", p, len(s))
+		// The staff admin page (members, group health, printable QR) is allowed more; the
+		// senior pages stay small.
+		limit := 15 << 10
+		if p == "admin.js" {
+			limit = 25 << 10
+		}
+		if len(s) > limit {
+			t.Errorf("%s is %d bytes, over %d KiB", p, len(s), limit>>10)
 		}
 	}
 }

@@ -47,6 +47,15 @@ func TestJoinFlowInBrowser(t *testing.T) {
 	e.run(t, "join.mjs", "e2e-join", "--token", e.token, "--join-code", e.joinCode)
 }
 
+// TestFamilyLinkInBrowser runs web/e2e/family.mjs against the same stack: a senior joins and
+// verifies, makes a family link on my page and copies its URL; a relative on another phone opens
+// it and sees whose page it is; the senior revokes it and the relative's reload explains that the
+// link no longer works. Screenshots of each step land in artifacts/e2e-family.
+func TestFamilyLinkInBrowser(t *testing.T) {
+	e := startE2E(t)
+	e.run(t, "family.mjs", "e2e-family", "--token", e.token, "--join-code", e.joinCode)
+}
+
 // e2eEnv is one whole local stack on a loopback port, for one browser script.
 type e2eEnv struct {
 	root     string

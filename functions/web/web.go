@@ -1,7 +1,8 @@
 // Package web is the function that serves the H5 pages: the landing page a senior sees without a
 // group code (GET /), the join page a group's QR code, a staff invite or a referral opens
-// (GET /join/{code}), the senior's own page (GET /me), the staff admin page (GET /admin) and the
-// static files they use (GET /static/{file}). The pages and files are embedded (package
+// (GET /join/{code}), the senior's own page (GET /me), the page a family link opens
+// (GET /f/{token}), the staff admin page (GET /admin) and the static files they use
+// (GET /static/{file}). The pages and files are embedded (package
 // yinling/web), rendered per language from the i18n catalog, and cached by the phone as long as
 // they are unchanged: HTML is revalidated on every visit (a deploy shows at once), static files
 // are immutable under a content-hash URL. The function makes no AWS call: the senior pages are
@@ -53,6 +54,9 @@ type Handler struct {
 type page struct {
 	name    string
 	noindex bool // staff pages stay out of search engines
+	// noReferrer keeps the page's URL out of every Referer header: a family link's URL is its
+	// token, a capability that must not leak to whatever the page loads or links to.
+	noReferrer bool
 }
 
 // staticFile is one embedded file under /static/, hashed once when the handler is built.
@@ -97,13 +101,17 @@ func New(d Deps) *Handler {
 	// engine. Both are the same shell for everyone (the script reads the code from the path and
 	// the member from the session cookie), so one ETag serves every code and every senior.
 	join, me := page{name: "join", noindex: true}, page{name: "me", noindex: true}
-	if h.pages, err = parsePages(assets.Templates(), h.assetURL, home.name, admin.name, join.name, me.name); err != nil {
+	// A family link's page is the same shell for every token too; the token is a capability, so
+	// it stays out of Referer headers and search indexes.
+	family := page{name: "family", noindex: true, noReferrer: true}
+	if h.pages, err = parsePages(assets.Templates(), h.assetURL, home.name, admin.name, join.name, me.name, family.name); err != nil {
 		panic(err)
 	}
 	h.Route("GET /", h.servePage(home))
 	h.Route("GET /admin", h.servePage(admin))
 	h.Route("GET /join/{code}", h.servePage(join))
 	h.Route("GET /me", h.servePage(me))
+	h.Route("GET /f/{token}", h.servePage(family))
 	h.Route("GET /static/{file}", h.serveStatic)
 	return h
 }
@@ -196,6 +204,9 @@ func (h *Handler) servePage(p page) apigw.HandlerFunc {
 		hdr["vary"] = "Accept-Language"
 		if p.noindex {
 			hdr["x-robots-tag"] = "noindex, nofollow"
+		}
+		if p.noReferrer {
+			hdr["referrer-policy"] = "no-referrer"
 		}
 		// A page is the same bytes until the next deploy, so a revisit on a slow line costs a
 		// 304 rather than the page again.

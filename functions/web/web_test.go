@@ -122,8 +122,10 @@ func htmlHeaders(lang string, more map[string]string) map[string]string {
 func TestEvents(t *testing.T) {
 	h := newHandler(t)
 	css, js := h.static["app.css"], h.static["admin.js"]
-	joinJS, meJS := h.static["join.js"], h.static["me.js"]
+	joinJS, meJS, familyJS := h.static["join.js"], h.static["me.js"], h.static["family.js"]
 	noindex := map[string]string{"x-robots-tag": "noindex, nofollow"}
+	// A family link's URL is its token: the page keeps it out of Referer headers and indexes.
+	familyHeaders := map[string]string{"x-robots-tag": "noindex, nofollow", "referrer-policy": "no-referrer"}
 	tests := []struct {
 		event    string
 		fresh    *staticFile
@@ -177,6 +179,24 @@ func TestEvents(t *testing.T) {
 			event:    "me-lang-query", // ?lang=en wins over a Chinese Accept-Language
 			want:     result{200, htmlHeaders("en", noindex)},
 			contains: []string{`<html lang="en">`, "My groups", "Waiting for approval", `href="?lang=zh-CN"`},
+		},
+		{
+			event: "me-zh", // the family links section and its form
+			want:  result{200, htmlHeaders("zh-CN", noindex)},
+			contains: []string{"家人链接", "只能看", "可以帮忙", "提醒没确认时告诉TA", ">生成链接</button>", ">复制链接</button>",
+				"只显示这一次", ">停用</button>", `name="scope" value="view" checked`, `name="scope" value="helper"`},
+		},
+		{
+			event: "family-zh",
+			want:  result{200, htmlHeaders("zh-CN", familyHeaders)},
+			contains: []string{`<html lang="zh-CN">`, "<title>家人的页面</title>", "这是 {name} 的页面", "这个链接已经不能用了",
+				"请联系您的家人", "<noscript>", `<meta name="referrer" content="no-referrer">`,
+				`src="/static/family.js?v=` + familyJS.version + `"`, `href="?lang=en"`},
+		},
+		{
+			event:    "family-en",
+			want:     result{200, htmlHeaders("en", familyHeaders)},
+			contains: []string{`<html lang="en">`, "This is {name}'s page", "This link no longer works", `href="?lang=zh-CN"`},
 		},
 		{
 			event: "static-css",
@@ -324,7 +344,7 @@ func TestETagMatch(t *testing.T) {
 }
 
 // pageRoutes are the routes that serve an HTML page.
-var pageRoutes = []string{"GET /", "GET /admin", "GET /join/{code}", "GET /me"}
+var pageRoutes = []string{"GET /", "GET /admin", "GET /join/{code}", "GET /me", "GET /f/{token}"}
 
 var staticRef = regexp.MustCompile(`(?:href|src)="/static/([^"?]+)\?v=([0-9a-f]+)"`)
 
@@ -476,7 +496,8 @@ func TestSeniorPageMessages(t *testing.T) {
 		lookedUp      []string // keys a script reads as msg[value from the API]
 	}{
 		{"GET /join/{code}", "join.js", nil},
-		{"GET /me", "me.js", []string{"active", "pending_approval", "pending_verification"}},
+		{"GET /me", "me.js", []string{"active", "pending_approval", "pending_verification", "view", "helper"}},
+		{"GET /f/{token}", "family.js", []string{"view", "helper"}},
 	}
 	for _, tt := range tests {
 		want := slices.Clone(tt.lookedUp)

@@ -78,6 +78,7 @@ func TestRoutes(t *testing.T) {
 		"GET /api/join/{code}",
 		"GET /api/me",
 		"GET /api/me/export",
+		"GET /f/{token}",
 		"GET /join/{code}",
 		"GET /me",
 		"GET /static/{file}",

@@ -1,7 +1,11 @@
 // admin.mjs drives the staff admin page (/admin) in a real browser — Debian's chromium through
 // playwright-core — the way a store clerk uses it on a phone inside WeChat: paste the token, see
 // the store's groups, create a group, create an invite, get a validation error in their language,
-// be told when the token is no good; then the list once more in English.
+// be told when the token is no good; then the list once more in English. In the created group
+// (staff approval), two seniors sign up through the API (one verifies, one does not): the clerk
+// opens the member list, approves one, marks the other verified in person, reads the group's
+// health figures and shows the printable join QR code, whose encoder is checked against vectors
+// made with libqrencode.
 //
 //	node web/e2e/admin.mjs --base http://127.0.0.1:PORT --token JWT --out DIR [--join-code CODE]
 //
@@ -172,6 +176,53 @@ const groupRow = (page, name) => page.locator('#groups > li.group').filter({
   has: page.locator('.g-name', { hasText: new RegExp('^' + name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '$') }),
 });
 
+// QR_VECTORS are [text, mask, rows]: symbols made by libqrencode (`qrencode -l M -8 -t ASCII -m 0`),
+// each row as a hex number of its modules (dark = 1). web/static/qr.js must draw the same
+// modules with the same mask.
+const QR_VECTORS = [
+["HELLO",3,"1fd27f,105e41,17455d,17555d,17425d,104341,1fd57f,1300,16eb4b,dafcc,114a03,16227a,bf125,1e45,1fd320,10543e,1741fb,17565e,175964,1044b1,1fd4a0"],
+["http://127.0.0.1:8080/join/ABCDEFGH",0,"1fc24e7f,105a8341,1744265d,1742845d,175a9f5d,104d6641,1fd5557f,2e00,15423812,18bbb0e9,174a4597,c13deea,e575a6b,17bc706d,2529943,172b1a9a,c5b1c43,630b0e5,17d349ab,916feca,154553f0,1a7917,1fcf975b,104d3f19,175d11f9,174dbb9b,175ecc9d,104c09ba,1fdb91db"],
+["a*200",1,"1fd36e955555e7f,104f48244444a41,1756ed7edeeee5d,17406c9a8aaaa5d,1749619fd55525d,105c092c4444441,1fd55555555557f,89d8c5111000,146e83efd555625,13576a2aaaaaa1,4519617bbbb9b5,1839bd4a111101a,1a5ee33b555565b,1bb5963eaaaaaa1,659762bbbbb9b5,183dfdbd1111018,1a52716d555565a,1b35f462aaaaaa1,3d542d7bbbb9b5,19bdcd49d11101a,1afe7929955565b,1ab4f9e2eaaaaa1,2d543d7fbbb9b5,118dc849011101a,2ca7429455565b,a8df3e29aaaaa1,1bf483dfcbbb9f5,11c0e4c511111a,35ac42d555575b,51c2bec6aaa911,df4c3d7fbbbbf5,d1fce00511134a,126ae49ed5556eb,192c6b46aaaa8a0,95ce3117bbbb54,9034e405111348,1762956fd5556eb,1e2c6927aaaa8a1,dd0d51e7bbbb55,80b7ec7511134a,17e691eed5556eb,1e236726aaaa8a1,1c58df117bbbb55,70c0411134a,fc893eef5556eb,6896e26aaaa8a1,14fbd511fbbbb55,1f1072c0911134a,68c3efd5557fb,1846246aaab11,1fd9b5957bbbb55,10435284511111a,1748f3b7d5557fb,174896752aaa910,175d352d7bbb957,1047923a91112a8,1fd0e16795557b9"]
+];
+
+// api calls the stack's API from outside the browser (the seniors' side of the test).
+async function api(method, p, body, auth = true) {
+  const headers = { Accept: 'application/json', 'Content-Type': 'application/json' };
+  if (auth) { headers.Authorization = 'Bearer ' + opt.token; }
+  const res = await fetch(base + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  let data = {};
+  try { data = await res.json(); } catch { /* empty */ }
+  return { status: res.status, data };
+}
+
+// signupSenior joins group code as a senior; with verify, reads the code from the outbox and
+// verifies the phone. Returns the member id.
+async function signupSenior(code, name, phone, verify) {
+  const r = await api('POST', '/api/signup', {
+    code, name, phone, birthYear: 1950, consents: { service: true }, acceptCovenant: true,
+  }, false);
+  expect(r.status === 201, `POST /api/signup: ${r.status} ${JSON.stringify(r.data)}`);
+  const id = r.data.memberId;
+  if (!verify) { return id; }
+  const deadline = Date.now() + TIMEOUT;
+  for (;;) {
+    const o = await api('GET', '/api/admin/outbox?limit=50');
+    const m = (o.data.items || []).find((it) => it.memberId === id && it.kind === 'otp');
+    const otp = m && /\d{6}/.exec(m.text || '');
+    if (otp) {
+      const v = await api('POST', '/api/signup/verify', { memberId: id, otp: otp[0] }, false);
+      expect(v.status === 200 || v.status === 201, `POST /api/signup/verify: ${v.status} ${JSON.stringify(v.data)}`);
+      expect(v.data.status === 'pending_approval', `verified member status ${v.data.status}, want pending_approval`);
+      return id;
+    }
+    expect(Date.now() < deadline, `no code in the outbox for ${id}`);
+    await new Promise((res) => setTimeout(res, 200));
+  }
+}
+
+// memberRow is the member list entry (in group row) whose name is name.
+const memberRow = (row, name) => row.locator('.members > li.member').filter({ has: row.page().locator('.m-name', { hasText: name }) });
+
 // The group this run creates; the English flow looks for it only if it was created.
 let created = false;
 const newName = `e2e 测试群 ${new Date().toISOString().slice(11, 19)}`;
@@ -227,6 +278,85 @@ await flow(async () => {
     await text(row.locator('.i-exp'), /\d/, 'invite expiry');
     expect(await row.locator('.g-error').isHidden(), `invite error shown: ${await row.locator('.g-error').innerText()}`);
   });
+
+  await step(page, 'qr-encoder-vectors', async () => {
+    const bad = await page.evaluate((vectors) => vectors.map(([t, mask, rows]) => {
+      const text = t === 'a*200' ? 'a'.repeat(200) : t;
+      const m = window.YinlingQR.matrix(text, mask);
+      const want = rows.split(',').map((h) => BigInt('0x' + h).toString(2).padStart(m.length, '0'));
+      const got = m.map((r) => r.map((b) => (b ? '1' : '0')).join(''));
+      return got.length === want.length && got.every((r, i) => r === want[i]) ? '' : `${t}: modules differ`;
+    }).filter(Boolean), QR_VECTORS);
+    expect(bad.length === 0, bad.join('; '));
+  });
+
+  const approver = '王秀英';
+  const unverified = '李桂兰';
+  await step(page, 'members-list', async () => {
+    const row = groupRow(page, newName);
+    const code = (await row.locator('.g-code').innerText()).trim();
+    await signupSenior(code, approver, '13700137001', true);
+    await signupSenior(code, unverified, '13700137002', false);
+    await row.locator('.g-members').click();
+    const a = memberRow(row, approver);
+    await text(a.locator('.m-st'), T(zh, 'page.admin.status_pending_approval'), 'pending member status');
+    await text(a.locator('.m-phone'), /\*{4}/, 'masked phone');
+    await text(a.locator('.m-tier-w'), T(zh, 'page.admin.tier_member'), 'tier in words');
+    expect(await a.locator('.m-approve').isVisible(), 'no approve button for a member waiting for approval');
+    const u = memberRow(row, unverified);
+    await text(u.locator('.m-st'), T(zh, 'page.admin.status_pending_verification'), 'unverified member status');
+    expect(await u.locator('.m-verify').isVisible(), 'no verify-in-person button for an unverified phone');
+    expect(await u.locator('.m-approve').isHidden(), 'approve offered for an unverified phone');
+  });
+
+  await step(page, 'approve-member', async () => {
+    const a = memberRow(groupRow(page, newName), approver);
+    await a.locator('.m-approve').click();
+    await text(a.locator('.m-st'), T(zh, 'page.admin.status_active'), 'status after approval');
+    expect(await a.locator('.m-approve').isHidden(), 'approve button still shown after approval');
+  });
+
+  await step(page, 'verify-in-person-and-tier', async () => {
+    const u = memberRow(groupRow(page, newName), unverified);
+    await u.locator('.m-verify').click();
+    await text(u.locator('.m-ok'), T(zh, 'page.admin.saved'), 'saved after verify in person');
+    expect(await u.locator('.m-verify').isHidden(), 'verify button still shown after verifying');
+    await u.locator('select[name=tier]').selectOption('leader');
+    await u.locator('input[name=tags]').fill('太极拳，糖尿病');
+    await u.locator('.m-edit button').click();
+    await text(u.locator('.m-tier-w'), T(zh, 'page.admin.tier_leader'), 'tier after save');
+    expect(await u.locator('input[name=tags]').inputValue() === '太极拳，糖尿病', 'tags not kept after save');
+  });
+
+  await step(page, 'health-panel', async () => {
+    const row = groupRow(page, newName);
+    await row.locator('.g-health').click();
+    await text(row.locator('.h-members'), '1', 'members (the approved one)');
+    await text(row.locator('.h-pending'), '0', 'waiting for approval');
+    await text(row.locator('.h-active'), /^\d+$/, 'active');
+    await text(row.locator('.h-joined'), new RegExp(T(zh, 'page.admin.h_total') + ' \\d+'), 'joined in 30 days');
+    expect(await row.locator('.h-error').isHidden(), `health error: ${await row.locator('.h-error').innerText()}`);
+  });
+
+  await step(page, 'qr-card', async () => {
+    const row = groupRow(page, newName);
+    await row.locator('.g-qr').click();
+    const code = (await row.locator('.g-code').innerText()).trim();
+    await text(row.locator('.q-code'), code, 'code on the card');
+    await text(row.locator('.q-name'), newName, 'group name on the card');
+    const d = await row.locator('.q-svg path').getAttribute('d');
+    expect(d && d.length > 100, 'no QR drawn');
+    // window.print opens a dialog; record what would be printed instead.
+    await page.evaluate(() => {
+      window.print = () => { window.printed = !!document.querySelector('body.printing .print-me svg path'); };
+    });
+    await row.locator('.q-print').click();
+    expect(await page.evaluate(() => window.printed) === true, 'print did not mark the card for printing');
+    await page.emulateMedia({ media: 'print' });
+    await row.locator('.qr-card').evaluate((el) => { el.classList.add('print-me'); document.body.classList.add('printing'); });
+  });
+  await page.emulateMedia({ media: 'screen' });
+  await page.evaluate(() => document.querySelectorAll('.print-me, .printing').forEach((el) => el.classList.remove('print-me', 'printing')));
 
   await step(page, 'empty-name-error', async () => {
     await page.locator('#name').fill('');

@@ -164,7 +164,202 @@
         btn.disabled = false;
       }
     });
+    membersPanel(li, g);
+    healthPanel(li, g);
+    qrPanel(li, g);
     return li;
+  }
+
+  // ---------------------------------------------------------------- per group: members, health, QR
+
+  var STATUS = { pending_verification: msg.status_pending_verification, pending_approval: msg.status_pending_approval, active: msg.status_active };
+  var TIER = { member: msg.tier_member, leader: msg.tier_leader, partner: msg.tier_partner };
+  var AGE = { under60: msg.age_under60, '60-69': msg.age_60s, '70-79': msg.age_70s, '80-89': msg.age_80s, '90+': msg.age_90s };
+
+  // toggle wires a button that shows and hides a panel; open runs each time it is shown.
+  function toggle(btn, panel, open) {
+    btn.addEventListener('click', function () {
+      panel.hidden = !panel.hidden;
+      btn.setAttribute('aria-expanded', String(!panel.hidden));
+      if (!panel.hidden) { open(); }
+    });
+  }
+
+  // guard runs fn, swallowing the Expired that follows a 401 (the page has signed out).
+  async function guard(fn) {
+    try { await fn(); } catch (e) { if (!(e instanceof Expired)) { throw e; } }
+  }
+
+  function membersPanel(li, g) {
+    var panel = li.querySelector('.m-panel');
+    var q = function (c) { return panel.querySelector('.' + c); };
+    var list = q('members'), more = q('m-more'), filter = q('m-filter'), mcursor = '';
+    async function load(first) {
+      if (first) { list.textContent = ''; mcursor = ''; }
+      show(q('m-error'), '');
+      show(q('m-status'), msg.loading);
+      more.disabled = true;
+      await guard(async function () {
+        var p = new URLSearchParams({ group: g.id });
+        ['status', 'tier', 'tag', 'q'].forEach(function (k) {
+          var v = filter.elements[k].value.trim();
+          if (v) { p.set(k, v); }
+        });
+        if (mcursor) { p.set('cursor', mcursor); }
+        var r = await api('GET', '/api/admin/members?' + p);
+        more.disabled = false;
+        if (r.status !== 200) {
+          show(q('m-status'), '');
+          show(q('m-error'), errorOf(r).message);
+          return;
+        }
+        (r.data.items || []).forEach(function (m) { list.appendChild(memberRow(m, g)); });
+        mcursor = r.data.cursor || '';
+        more.hidden = !mcursor;
+        show(q('m-status'), list.children.length || mcursor ? '' : msg.members_empty);
+      });
+    }
+    toggle(li.querySelector('.g-members'), panel, function () { load(true); });
+    filter.addEventListener('submit', function (ev) { ev.preventDefault(); load(true); });
+    more.addEventListener('click', function () { load(false); });
+    var exp = q('m-export');
+    exp.addEventListener('click', async function () {
+      exp.disabled = true;
+      show(q('m-error'), '');
+      try {
+        // A link cannot carry the Authorization header: fetch the file, hand it over as a blob.
+        var res = await fetch('/api/admin/members/export?group=' + encodeURIComponent(g.id), {
+          headers: { 'Authorization': 'Bearer ' + getToken(), 'Accept-Language': lang }, cache: 'no-store'
+        });
+        if (res.status === 401) { signOut(msg.tokenExpired); return; }
+        if (!res.ok) {
+          var data = {};
+          try { data = await res.json(); } catch (e) { /* not JSON */ }
+          show(q('m-error'), errorOf({ status: res.status, data: data }).message);
+          return;
+        }
+        var url = URL.createObjectURL(await res.blob());
+        var a = document.createElement('a');
+        a.href = url;
+        a.download = 'members-' + g.id + '.csv';
+        document.body.appendChild(a);
+        a.click();
+        a.remove();
+        setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
+      } catch (e) {
+        show(q('m-error'), msg.network);
+      } finally {
+        exp.disabled = false;
+      }
+    });
+  }
+
+  // memberRow is one member of group g; its buttons PATCH the member and redraw the row.
+  function memberRow(m, g) {
+    var li = $('member-tpl').content.firstElementChild.cloneNode(true);
+    var q = function (c) { return li.querySelector('.' + c); };
+    var form = q('m-edit');
+    function fill(m, status) {
+      li.dataset.status = status;
+      q('m-name').textContent = m.name;
+      q('m-phone').textContent = m.phone;
+      q('m-age').textContent = AGE[m.ageBand] || msg.age_unknown;
+      q('m-tier-w').textContent = TIER[m.tier] || m.tier;
+      q('m-st').textContent = STATUS[status] || status;
+      q('m-approve').hidden = status !== 'pending_approval';
+      q('m-verify').hidden = !!m.verified;
+      form.elements.tier.value = m.tier;
+      form.elements.tags.value = (m.tags || []).join('，');
+    }
+    fill(m, m.status);
+    async function patch(body, btn) {
+      btn.disabled = true;
+      show(q('m-err'), '');
+      show(q('m-ok'), '');
+      await guard(async function () {
+        try {
+          var r = await api('PATCH', '/api/admin/members/' + encodeURIComponent(m.memberId), body);
+          if (r.status !== 200) {
+            show(q('m-err'), errorOf(r).message);
+            return;
+          }
+          var st = (r.data.memberships || []).filter(function (x) { return x.groupId === g.id; })[0];
+          m = { memberId: m.memberId, name: r.data.name, phone: r.data.phone, ageBand: r.data.ageBand, tier: r.data.tier, tags: r.data.tags, verified: r.data.verified };
+          fill(m, st ? st.status : li.dataset.status);
+          show(q('m-ok'), msg.saved);
+        } finally {
+          btn.disabled = false;
+        }
+      });
+    }
+    q('m-approve').addEventListener('click', function () { patch({ approve: { group: g.id } }, this); });
+    q('m-verify').addEventListener('click', function () { patch({ verifyInPerson: true }, this); });
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      var tags = form.elements.tags.value.split(/[,，、;；\s]+/).filter(Boolean);
+      patch({ tier: form.elements.tier.value, tags: tags }, form.querySelector('button'));
+    });
+    return li;
+  }
+
+  function healthPanel(li, g) {
+    var panel = li.querySelector('.h-panel');
+    var q = function (c) { return panel.querySelector('.' + c); };
+    toggle(li.querySelector('.g-health'), panel, function () {
+      show(q('h-error'), msg.loading);
+      return guard(async function () {
+        var r = await api('GET', '/api/admin/metrics?group=' + encodeURIComponent(g.id));
+        if (r.status !== 200) {
+          show(q('h-error'), errorOf(r).message);
+          return;
+        }
+        var d = r.data, j = d.joinedLast30Days || {};
+        show(q('h-error'), '');
+        q('h-members').textContent = String(d.members);
+        q('h-active').textContent = String(d.active);
+        q('h-pending').textContent = String(d.pendingApproval);
+        q('h-joined').textContent = msg.h_total + ' ' + j.total + ' · ' + msg.h_qr + ' ' + j.qr + ' · ' +
+          msg.h_invite + ' ' + j.invite + ' · ' + msg.h_referral + ' ' + j.referral;
+        var top = q('h-top');
+        top.textContent = '';
+        (d.topReferrers || []).forEach(function (t) {
+          var item = document.createElement('li');
+          item.textContent = (t.name || msg.h_erased) + ' · ' + t.referrals;
+          top.appendChild(item);
+        });
+        if (!top.children.length) { top.textContent = msg.h_none; }
+        q('h-asof').textContent = when(d.asOf);
+        q('h-partial').hidden = !d.partial;
+        q('h-facts').hidden = false;
+      });
+    });
+  }
+
+  function qrPanel(li, g) {
+    var panel = li.querySelector('.q-panel');
+    var q = function (c) { return panel.querySelector('.' + c); };
+    var card = q('qr-card');
+    toggle(li.querySelector('.g-qr'), panel, function () {
+      q('q-name').textContent = g.name;
+      q('q-code').textContent = g.joinCode;
+      try {
+        window.YinlingQR.draw(q('q-svg'), g.joinUrl);
+        card.hidden = false;
+        q('q-print').hidden = false;
+      } catch (e) {
+        // No code at all rather than a wrong one.
+        card.hidden = true;
+        q('q-print').hidden = true;
+        show(q('q-error'), msg.qr_too_long);
+      }
+    });
+    q('q-print').addEventListener('click', function () {
+      card.classList.add('print-me');
+      document.body.classList.add('printing');
+      window.print();
+      card.classList.remove('print-me');
+      document.body.classList.remove('printing');
+    });
   }
 
   async function loadGroups() {

@@ -1,7 +1,8 @@
 // My page (/me): greets the signed-in senior by name and shows their groups and the messages they
 // agreed to, from /api/me (the httpOnly session cookie goes along by itself). Without a session
-// it explains how to get one. Read-only for now. Everything from the API is inserted with
-// textContent, never as HTML.
+// it explains how to get one. The senior's family links are listed there too: each can be
+// revoked (a second tap confirms), and a new one is made with a label and a scope; its URL is
+// shown once, to copy. Everything from the API is inserted with textContent, never as HTML.
 (function () {
   'use strict';
 
@@ -33,6 +34,150 @@
     return li;
   }
 
+  // day prints an API timestamp as a date in the senior's time zone ("2026年12月23日").
+  function day(ts) {
+    var d = new Date(ts);
+    if (!ts || isNaN(d.getTime())) { return ''; }
+    try {
+      return new Intl.DateTimeFormat(lang, { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'Asia/Shanghai' }).format(d);
+    } catch (e) {
+      return String(ts).slice(0, 10);
+    }
+  }
+
+  // api calls the JSON API with the session cookie; it resolves to {status, data}, with status 0
+  // when the network failed.
+  async function api(method, path, body) {
+    var headers = { 'Accept': 'application/json', 'Accept-Language': lang };
+    if (body !== undefined) { headers['Content-Type'] = 'application/json'; }
+    var res;
+    try {
+      res = await fetch(path, {
+        method: method, headers: headers, cache: 'no-store', credentials: 'same-origin',
+        body: body === undefined ? undefined : JSON.stringify(body)
+      });
+    } catch (e) {
+      return { status: 0, data: null };
+    }
+    var data = null;
+    try { data = await res.json(); } catch (e) { /* 204, or not JSON */ }
+    return { status: res.status, data: data };
+  }
+
+  // problem is the words for a failed call: the API's own message, else ours.
+  function problem(r) {
+    if (r.status === 0) { return msg.network; }
+    var e = (r.data && r.data.error) || {};
+    return e.code && e.message ? e.message : msg.server;
+  }
+
+  function linksEmpty() {
+    $('links-empty').hidden = $('links').children.length > 0;
+  }
+
+  function link(l) {
+    var li = $('link-tpl').content.firstElementChild.cloneNode(true);
+    li.querySelector('.l-label').textContent = l.label;
+    li.querySelector('.l-scope').textContent = msg[l.scope] || l.scope;
+    li.querySelector('.l-alerts').hidden = !l.alerts;
+    li.querySelector('.l-expires').textContent = fill(msg.expires, 'date', day(l.expiresAt));
+    li.querySelector('.l-used').textContent = l.lastUsedAt ? fill(msg.used, 'date', day(l.lastUsedAt)) : msg.never;
+    var btn = li.querySelector('.l-revoke');
+    var armed = false;
+    btn.addEventListener('click', async function () {
+      // The first tap asks; only a second, deliberate tap revokes.
+      if (!armed) {
+        armed = true;
+        btn.textContent = msg.revokeConfirm;
+        return;
+      }
+      btn.disabled = true;
+      $('links-error').hidden = true;
+      var r = await api('DELETE', '/api/me/family-links/' + encodeURIComponent(l.id));
+      // 404: already gone (revoked on another phone, or expired): gone all the same.
+      if (r.status === 204 || r.status === 404) {
+        li.remove();
+        linksEmpty();
+        return;
+      }
+      btn.disabled = false;
+      armed = false;
+      btn.textContent = msg.revoke;
+      $('links-error').textContent = problem(r);
+      $('links-error').hidden = false;
+    });
+    return li;
+  }
+
+  function renderLinks(links) {
+    var list = $('links');
+    list.textContent = '';
+    (links || []).forEach(function (l) { list.appendChild(link(l)); });
+    linksEmpty();
+  }
+
+  async function createLink(ev) {
+    ev.preventDefault();
+    var form = $('link-form');
+    var err = $('link-form-error');
+    var btn = $('link-submit');
+    err.hidden = true;
+    btn.disabled = true;
+    var scope = form.querySelector('input[name="scope"]:checked');
+    var r = await api('POST', '/api/me/family-links', {
+      label: $('link-label').value.trim(),
+      scope: scope ? scope.value : 'view',
+      alerts: $('link-alerts').checked
+    });
+    btn.disabled = false;
+    if (r.status !== 201 || !r.data) {
+      err.textContent = problem(r);
+      err.hidden = false;
+      return;
+    }
+    var l = r.data;
+    $('links').insertBefore(link(l), $('links').firstChild);
+    linksEmpty();
+    $('created-url').textContent = l.url || '';
+    $('created-once').textContent = fill(msg.once, 'label', l.label);
+    $('copy-status').hidden = true;
+    form.reset();
+    form.hidden = true;
+    $('created').hidden = false;
+    $('created-h').focus();
+  }
+
+  // selectURL selects the link's text, for a long press to copy where the clipboard API is not
+  // there (older WeChat WebViews, plain http).
+  function selectURL() {
+    var range = document.createRange();
+    range.selectNodeContents($('created-url'));
+    var sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(range);
+  }
+
+  async function copy() {
+    var status = $('copy-status');
+    var url = $('created-url').textContent;
+    var done = false;
+    if (navigator.clipboard && window.isSecureContext) {
+      try {
+        await navigator.clipboard.writeText(url);
+        done = true;
+      } catch (e) { /* refused: select instead */ }
+    }
+    if (!done) { selectURL(); }
+    status.textContent = done ? msg.copied : msg.copySelect;
+    status.hidden = false;
+  }
+
+  function closeCreated() {
+    $('created').hidden = true;
+    $('created-url').textContent = '';
+    $('link-form').hidden = false;
+  }
+
   function render(me) {
     var m = me.member || {};
     $('greeting').textContent = fill(msg.greeting, 'name', m.name || '');
@@ -45,6 +190,7 @@
       var c = (me.consents || {})[k];
       $('consent-' + k).textContent = c && c.granted ? msg.yes : msg.no;
     });
+    renderLinks(me.familyLinks);
     screen('me');
   }
 
@@ -78,5 +224,8 @@
   }
 
   $('retry').addEventListener('click', load);
+  $('link-form').addEventListener('submit', createLink);
+  $('copy').addEventListener('click', copy);
+  $('created-done').addEventListener('click', closeCreated);
   load();
 }());
