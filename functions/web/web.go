@@ -48,6 +48,14 @@ type Handler struct {
 	d      Deps
 	static map[string]staticFile
 	pages  map[string]map[i18n.Lang]*template.Template // page name → language → template
+	// rendered holds each page in each language, rendered once: a page is the same bytes for
+	// everyone until the next deploy (what differs per person, the scripts fetch).
+	rendered map[string]map[i18n.Lang]renderedPage
+}
+
+type renderedPage struct {
+	body string
+	etag string
 }
 
 // A page is one template file (templates/<name>.html) rendered inside layout.html.
@@ -105,6 +113,9 @@ func New(d Deps) *Handler {
 	// it stays out of Referer headers and search indexes.
 	family := page{name: "family", noindex: true, noReferrer: true}
 	if h.pages, err = parsePages(assets.Templates(), h.assetURL, home.name, admin.name, join.name, me.name, family.name); err != nil {
+		panic(err)
+	}
+	if err := h.render(); err != nil {
 		panic(err)
 	}
 	h.Route("GET /", h.servePage(home))
@@ -188,15 +199,30 @@ type pageData struct {
 	OtherName string    // its name, in itself ("English", "中文")
 }
 
+// render renders every page in every language once, with its ETag.
+func (h *Handler) render() error {
+	h.rendered = map[string]map[i18n.Lang]renderedPage{}
+	for name, byLang := range h.pages {
+		h.rendered[name] = map[i18n.Lang]renderedPage{}
+		for lang, tmpl := range byLang {
+			other := otherLang(lang)
+			data := pageData{Page: name, Lang: lang, Other: other, OtherName: i18n.T(other, "page.common.lang_name")}
+			var buf bytes.Buffer
+			if err := tmpl.ExecuteTemplate(&buf, "layout.html", data); err != nil {
+				return fmt.Errorf("render page %s (%s): %w", name, lang, err)
+			}
+			// A revisit on a slow line then costs a 304 rather than the page again.
+			sum := sha256.Sum256(buf.Bytes())
+			h.rendered[name][lang] = renderedPage{body: buf.String(), etag: `"` + hex.EncodeToString(sum[:])[:16] + `"`}
+		}
+	}
+	return nil
+}
+
 func (h *Handler) servePage(p page) apigw.HandlerFunc {
 	return func(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
 		lang := pageLang(r)
-		other := otherLang(lang)
-		data := pageData{Page: p.name, Lang: lang, Other: other, OtherName: i18n.T(other, "page.common.lang_name")}
-		var buf bytes.Buffer
-		if err := h.pages[p.name][lang].ExecuteTemplate(&buf, "layout.html", data); err != nil {
-			return apigw.Response{}, fmt.Errorf("render page %s (%s): %w", p.name, lang, err)
-		}
+		rp := h.rendered[p.name][lang]
 		hdr := baseHeaders()
 		hdr["content-type"] = "text/html; charset=utf-8"
 		hdr["cache-control"] = cacheHTML
@@ -208,11 +234,8 @@ func (h *Handler) servePage(p page) apigw.HandlerFunc {
 		if p.noReferrer {
 			hdr["referrer-policy"] = "no-referrer"
 		}
-		// A page is the same bytes until the next deploy, so a revisit on a slow line costs a
-		// 304 rather than the page again.
-		sum := sha256.Sum256(buf.Bytes())
-		hdr["etag"] = `"` + hex.EncodeToString(sum[:])[:16] + `"`
-		return conditional(r, hdr, buf.String()), nil
+		hdr["etag"] = rp.etag
+		return conditional(r, hdr, rp.body), nil
 	}
 }
 
@@ -237,7 +260,7 @@ func (h *Handler) serveStatic(_ context.Context, r *apigw.Request) (apigw.Respon
 // conditional answers 304 without a body when the request's If-None-Match names the ETag in
 // hdr, else 200 with body.
 func conditional(r *apigw.Request, hdr map[string]string, body string) apigw.Response {
-	if etagMatch(header(r, "if-none-match"), hdr["etag"]) {
+	if etagMatch(apigw.Header(r, "if-none-match"), hdr["etag"]) {
 		delete(hdr, "content-type")
 		return apigw.Response{StatusCode: http.StatusNotModified, Headers: hdr}
 	}
@@ -289,17 +312,4 @@ func otherLang(l i18n.Lang) i18n.Lang {
 		}
 	}
 	return l
-}
-
-// header reads a request header; API Gateway lowercases names, the local stack may not.
-func header(r *apigw.Request, name string) string {
-	if v, ok := r.Headers[name]; ok {
-		return v
-	}
-	for k, v := range r.Headers {
-		if strings.EqualFold(k, name) {
-			return v
-		}
-	}
-	return ""
 }

@@ -158,10 +158,12 @@ func NoContent() Response {
 
 // Lang is the caller's language from Accept-Language (HTTP API lowercases header names).
 func Lang(r *Request) i18n.Lang {
-	return i18n.FromAcceptLanguage(header(r, "accept-language"))
+	return i18n.FromAcceptLanguage(Header(r, "accept-language"))
 }
 
-func header(r *Request, name string) string {
+// Header returns a request header by name: API Gateway lowercases names, but a hand-written
+// event or another gateway may not.
+func Header(r *Request, name string) string {
 	if v, ok := r.Headers[name]; ok {
 		return v
 	}

@@ -52,7 +52,7 @@ func Body(r *Request) ([]byte, error) {
 // Decode reads a JSON object body into v strictly: one object, no unknown fields, no trailing
 // data, right types. Every failure is a *fail.Error that names the field where it can.
 func Decode(r *Request, v any) error {
-	if ct := header(r, "content-type"); ct != "" {
+	if ct := Header(r, "content-type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 			return ErrUnsupportedMT
@@ -135,7 +135,7 @@ var ErrInvalidIdempotencyKey = &fail.Error{Kind: fail.Invalid, Code: "invalid_id
 // that reusing a key for a different request can be refused rather than answered with the
 // first request's result.
 func IdempotencyKey(r *Request) (key, requestHash string, err error) {
-	k := header(r, "idempotency-key")
+	k := Header(r, "idempotency-key")
 	if k == "" {
 		return "", "", nil
 	}
@@ -177,7 +177,7 @@ func Cookie(r *Request, name string) string {
 
 // BearerToken returns the token of an "Authorization: Bearer …" header, or "".
 func BearerToken(r *Request) string {
-	h := header(r, "authorization")
+	h := Header(r, "authorization")
 	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 		return strings.TrimSpace(h[7:])
 	}
