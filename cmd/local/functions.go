@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -61,7 +64,23 @@ func fn[E, H, In, Out any](wire lambdamain.Builder[E, H], handle lambdamain.Meth
 			if r, ok := any(h).(interface{ Routes() []string }); ok {
 				routes = slices.Clone(r.Routes())
 			}
-			return lambda.NewHandler(lambdamain.Bind(h, handle)), routes, nil
+			return &instance{h: lambda.NewHandler(lambdamain.Bind(h, handle))}, routes, nil
 		},
 	}
+}
+
+// instance runs one invocation at a time, as a Lambda execution environment does. It matters:
+// aws-lambda-go's handler reuses one output buffer across invocations, so two at once would
+// write over each other's response (the race detector caught it when a page fetched two routes
+// of one function together). The output is copied before the next invocation may start.
+type instance struct {
+	mu sync.Mutex
+	h  lambda.Handler
+}
+
+func (i *instance) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	out, err := i.h.Invoke(ctx, payload)
+	return bytes.Clone(out), err
 }
