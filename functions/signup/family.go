@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"yinling/shared/apigw"
+	"yinling/shared/dynamostore"
 	"yinling/shared/ids"
 	"yinling/shared/member"
 )
@@ -63,11 +64,15 @@ func (h *Handler) revokeFamilyLink(ctx context.Context, r *apigw.Request) (apigw
 // revoked tokens answer alike.
 func (h *Handler) family(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
 	token := r.PathParameters["token"]
+	now := h.d.Now().UTC()
+	client := r.RequestContext.HTTP.SourceIP
 	if !member.ValidTokenShape(token) {
+		if err := h.d.Store.CountFailedGuess(ctx, dynamostore.GuessFamily, client, now); err != nil {
+			return apigw.Response{}, err
+		}
 		return apigw.Response{}, member.ErrLinkNotFound
 	}
-	now := h.d.Now().UTC()
-	link, err := h.d.Store.FamilyLinkByToken(ctx, member.HashToken(token))
+	link, err := h.d.Store.FamilyLinkByTokenFrom(ctx, member.HashToken(token), client, now)
 	if err == nil && !link.Usable(now) {
 		err = member.ErrLinkNotFound
 	}

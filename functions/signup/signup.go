@@ -120,11 +120,7 @@ var (
 // and the interests to choose from. An invite-only group reached by its own QR code says so now,
 // not after the senior filled in the form.
 func (h *Handler) joinInfo(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
-	codeText := ids.NormalizeCode(r.PathParameters["code"])
-	if !ids.ValidCode(codeText) {
-		return apigw.Response{}, group.ErrCodeNotFound
-	}
-	code, err := h.d.Store.ResolveCode(ctx, codeText)
+	code, err := h.resolveCode(ctx, r, r.PathParameters["code"])
 	if err != nil {
 		return apigw.Response{}, err
 	}
@@ -154,11 +150,7 @@ func (h *Handler) signup(ctx context.Context, r *apigw.Request) (apigw.Response,
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	codeText := ids.NormalizeCode(in.Code)
-	if !ids.ValidCode(codeText) {
-		return apigw.Response{}, group.ErrCodeNotFound
-	}
-	code, err := h.d.Store.ResolveCode(ctx, codeText)
+	code, err := h.resolveCode(ctx, r, in.Code)
 	if err != nil {
 		return apigw.Response{}, err
 	}
@@ -336,6 +328,21 @@ func (h *Handler) phoneHash(p member.Phone) string {
 	mac := hmac.New(sha256.New, h.d.Key)
 	mac.Write([]byte("yinling phone\x00" + p.E164()))
 	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// resolveCode looks a typed or scanned code up, counting failures against the caller's address
+// (dynamostore.MaxGuesses per window): codes are short enough that a scanner must be slowed.
+func (h *Handler) resolveCode(ctx context.Context, r *apigw.Request, typed string) (group.Code, error) {
+	now := h.d.Now().UTC()
+	client := r.RequestContext.HTTP.SourceIP
+	code := ids.NormalizeCode(typed)
+	if !ids.ValidCode(code) {
+		if err := h.d.Store.CountFailedGuess(ctx, dynamostore.GuessCode, client, now); err != nil {
+			return group.Code{}, err
+		}
+		return group.Code{}, group.ErrCodeNotFound
+	}
+	return h.d.Store.ResolveCodeFrom(ctx, code, client, now)
 }
 
 func joinPath(k group.CodeKind) member.JoinPath {

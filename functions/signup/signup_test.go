@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"yinling/functions/signup"
 	"yinling/shared/apispec"
@@ -123,11 +125,16 @@ func (f *fixture) invoke(req events.APIGatewayV2HTTPRequest) (events.APIGatewayV
 	return resp, body
 }
 
-// items counts every item in the test's own table. A Scan is fine here: this is the test looking
-// at what a request changed, not a request path.
+// items counts the items of the test's own table, but for the failed-lookup counters: counting a
+// miss is the one write a refused lookup is meant to make. A Scan is fine here: this is the test
+// looking at what a request changed, not a request path.
 func (f *fixture) items() int {
 	f.t.Helper()
-	out, err := f.env.DynamoDB.Scan(context.Background(), &dynamodb.ScanInput{TableName: strPtr(f.env.TableName())})
+	out, err := f.env.DynamoDB.Scan(context.Background(), &dynamodb.ScanInput{
+		TableName:                 strPtr(f.env.TableName()),
+		FilterExpression:          strPtr("NOT begins_with(PK, :guess)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":guess": &types.AttributeValueMemberS{Value: "GUESS#"}},
+	})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -258,9 +265,10 @@ func TestJoinVerifyAndOpenMyPage(t *testing.T) {
 		t.Fatalf("signup: %d %s", resp.StatusCode, resp.Body)
 	}
 	memberID, _ := body["memberId"].(string)
-	// 3 DynamoDB calls (GetItem code, BatchGetItem store+group+phone, one transaction), plus the
-	// outbox's one write, which stands in for the SMS provider's call.
-	if n := f.calls.Snapshot().Count; n["DynamoDB.GetItem"] != 1 || n["DynamoDB.BatchGetItem"] != 1 ||
+	// 3 DynamoDB calls (BatchGetItem code + the caller's failed-lookup count, BatchGetItem
+	// store+group+phone, one transaction), plus the outbox's one write, which stands in for the
+	// SMS provider's call.
+	if n := f.calls.Snapshot().Count; n["DynamoDB.BatchGetItem"] != 2 ||
 		n["DynamoDB.TransactWriteItems"] != 1+1 || f.calls.Total() != 4 {
 		t.Errorf("signup made these AWS calls:\n%s", f.calls.Snapshot())
 	}
@@ -781,5 +789,58 @@ func TestReferral(t *testing.T) {
 	ms, err := f.store.GetMembership(context.Background(), storeID, friendID, "01JDQ7Z6W3V8G0X5Y4K2M9N1PA")
 	if err != nil || ms.Path != "referral" || ms.ReferrerID != referrerID {
 		t.Errorf("friend's membership = %+v (%v), want path referral from %s", ms, err, referrerID)
+	}
+}
+
+// Failed lookups of family tokens and join codes are limited per client address: after
+// MaxGuesses misses in a window, even a valid token answers 429 to that address, while another
+// address is unaffected. A valid lookup is never counted.
+func TestGuessingIsLimited(t *testing.T) {
+	f := newFixture(t)
+	_, session := f.signedIn(t, "signup")
+	resp, body := f.invoke(withSession(readEvent(t, "family-link-create"), session))
+	if resp.StatusCode != 201 {
+		t.Fatalf("create link: %d %s", resp.StatusCode, resp.Body)
+	}
+	url := body["url"].(string)
+	token := url[strings.LastIndex(url, "/f/")+3:]
+	from := func(req events.APIGatewayV2HTTPRequest, ip string) events.APIGatewayV2HTTPRequest {
+		req.RequestContext.HTTP.SourceIP = ip
+		return req
+	}
+	for i := 0; i < 5; i++ { // valid lookups are never counted
+		if resp, _ := f.invoke(from(familyReq(t, token), "198.51.100.7")); resp.StatusCode != 200 {
+			t.Fatalf("valid lookup %d: %d", i, resp.StatusCode)
+		}
+	}
+	for i := 0; i < dynamostore.MaxGuesses; i++ {
+		guess := token[:len(token)-4] + fmt.Sprintf("%04d", i) // right shape, wrong token
+		if i%2 == 1 {
+			guess = "garbage" // wrong shape: never reaches the lookup, still counted
+		}
+		if resp, _ := f.invoke(from(familyReq(t, guess), "198.51.100.7")); resp.StatusCode != 404 {
+			t.Fatalf("guess %d: %d, want 404", i, resp.StatusCode)
+		}
+	}
+	resp, body = f.invoke(from(familyReq(t, token), "198.51.100.7"))
+	if code, _ := errCode(body); resp.StatusCode != 429 || code != "rate_limited" {
+		t.Errorf("after %d misses: %d %s, want 429 rate_limited", dynamostore.MaxGuesses, resp.StatusCode, resp.Body)
+	}
+	if resp, _ := f.invoke(from(familyReq(t, token), "203.0.113.50")); resp.StatusCode != 200 {
+		t.Errorf("another address: %d, want 200", resp.StatusCode)
+	}
+	// Join codes are limited the same way, separately.
+	for i := 0; i < dynamostore.MaxGuesses; i++ {
+		if resp, _ := f.invoke(from(readEvent(t, "join-info-unknown"), "198.51.100.8")); resp.StatusCode != 404 {
+			t.Fatalf("code guess %d: %d", i, resp.StatusCode)
+		}
+	}
+	if resp, _ := f.invoke(from(readEvent(t, "join-info"), "198.51.100.8")); resp.StatusCode != 429 {
+		t.Errorf("valid code after %d misses: %d, want 429", dynamostore.MaxGuesses, resp.StatusCode)
+	}
+	// The window passes.
+	f.now = f.now.Add(dynamostore.GuessWindow)
+	if resp, _ := f.invoke(from(readEvent(t, "join-info"), "198.51.100.8")); resp.StatusCode != 200 {
+		t.Errorf("next window: %d, want 200", resp.StatusCode)
 	}
 }

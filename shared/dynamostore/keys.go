@@ -154,3 +154,9 @@ func familyTokenKey(tokenHash string) (pk, sk string) { return "FAMILY#" + token
 func memberLinkKey(store, member, link string) (pk, sk string) {
 	return memberPK(store, member), "LINK#" + link
 }
+
+// guessKey counts failed lookups of guessable things (family tokens, join codes) from one
+// client address in one 10-minute window. Global by nature; the address appears only hashed.
+func guessKey(scope, clientHash, window string) (pk, sk string) {
+	return "GUESS#" + scope + "#" + clientHash, window
+}

@@ -36,6 +36,7 @@ func TestKeys(t *testing.T) {
 		{"group referrer", k(groupReferrerKey("s1", "G1", "M1")), kv{"STORE#s1#GROUP#G1#STATS", "REFERRER#M1"}},
 		{"family token", k(familyTokenKey("ab")), kv{"FAMILY#ab", "FAMILY"}},
 		{"member link", k(memberLinkKey("s1", "M1", "L1")), kv{"STORE#s1#MEMBER#M1", "LINK#L1"}},
+		{"guesses", k(guessKey("family", "ab12", "202611230800")), kv{"GUESS#family#ab12", "202611230800"}},
 		{"code", k(codeKey("ABCD2345")), kv{"CODE#ABCD2345", "CODE"}},
 		{"group invites", k(groupInvitesKey("s1", "G1", "2026-11-23T08:00:00Z", "ABCD2345")),
 			kv{"STORE#s1#GROUP#G1#INVITES", "INVITE#2026-11-23T08:00:00Z#ABCD2345"}},

@@ -197,10 +197,14 @@ func (s *Store) ResolveCode(ctx context.Context, code string) (group.Code, error
 		}
 		return group.Code{}, wrap("resolve code", err)
 	}
+	return toCode(it), nil
+}
+
+func toCode(it codeItem) group.Code {
 	return group.Code{
 		Code: it.Code, Kind: group.CodeKind(it.Kind), StoreID: it.StoreID, GroupID: it.GroupID,
 		CreatedBy: it.CreatedBy, MaxUses: it.MaxUses, Uses: it.Uses, ValidUntil: it.ValidUntil,
-	}, nil
+	}
 }
 
 // JoinContext is what a signup needs to know besides the code: the store (its interests), the
