@@ -201,14 +201,15 @@ func TestHandleEvents(t *testing.T) {
 		{event: "update-member-other-store", status: 404, code: "member_not_found", lang: "zh", maxCalls: 1},
 		{event: "export-members-other-store", status: 404, code: "group_not_found", lang: "zh", maxCalls: 1},
 		{event: "export-members-no-group", status: 400, code: "required", field: "group", lang: "zh"},
-		{event: "metrics", status: 200, maxCalls: 2, want: map[string]any{
+		{event: "metrics", status: 200, maxCalls: 3, want: map[string]any{
 			"groupId": groupID, "groupName": "邻里健康群", "members": 2.0, "active": 2.0, "pendingApproval": 0.0,
 			// 张秀英 joined 40 days ago, outside the window; 李建国 by her referral 2 days ago.
+			"activeLast30Days": 1.0,
 			"joinedLast30Days": map[string]any{"qr": 0.0, "invite": 0.0, "referral": 1.0, "total": 1.0},
 			"topReferrers":     []any{map[string]any{"memberId": memberA, "name": "张秀英", "referrals": 1.0}},
 			"partial":          false, "asOf": "2026-11-23T08:00:00Z"}},
-		{event: "metrics-approval-group", status: 200, maxCalls: 2, want: map[string]any{
-			"members": 2.0, "active": 0.0, "pendingApproval": 2.0, "topReferrers": []any{},
+		{event: "metrics-approval-group", status: 200, maxCalls: 3, want: map[string]any{
+			"members": 2.0, "active": 0.0, "pendingApproval": 2.0, "topReferrers": []any{}, "activeLast30Days": 2.0,
 			"joinedLast30Days": map[string]any{"qr": 2.0, "invite": 0.0, "referral": 0.0, "total": 2.0}}},
 		{event: "metrics-other-store", status: 404, code: "group_not_found", lang: "zh", maxCalls: 2},
 		{event: "metrics-no-group", status: 400, code: "required", field: "group", lang: "zh"},

@@ -213,14 +213,15 @@ type approveJSON struct {
 	Group string `json:"group"`
 }
 
-// metricsJSON is a group's health. Active in the last 30 days, bookings, attendance, push opens
-// and opt-outs join it with the issues that record them.
+// metricsJSON is a group's health. Bookings, attendance, push opens and opt-outs join it with
+// the issues that record them.
 type metricsJSON struct {
 	GroupID          string         `json:"groupId"`
 	GroupName        string         `json:"groupName"`
 	Members          int            `json:"members"`
 	Active           int            `json:"active"`
 	PendingApproval  int            `json:"pendingApproval"`
+	ActiveLast30Days int            `json:"activeLast30Days"`
 	JoinedLast30Days joinedJSON     `json:"joinedLast30Days"`
 	TopReferrers     []referrerJSON `json:"topReferrers"`
 	Partial          bool           `json:"partial"`
@@ -245,7 +246,7 @@ func toMetricsJSON(h dynamostore.GroupHealth, now time.Time) metricsJSON {
 	j.Total = j.QR + j.Invite + j.Referral
 	out := metricsJSON{
 		GroupID: h.Group.ID, GroupName: h.Group.Name, Members: h.Active + h.PendingApproval, Active: h.Active,
-		PendingApproval: h.PendingApproval, JoinedLast30Days: j, TopReferrers: []referrerJSON{}, Partial: h.Partial,
+		PendingApproval: h.PendingApproval, ActiveLast30Days: h.ActiveLast30Days, JoinedLast30Days: j, TopReferrers: []referrerJSON{}, Partial: h.Partial,
 		AsOf: now.UTC().Truncate(time.Second),
 	}
 	for _, r := range h.TopReferrers {

@@ -390,6 +390,8 @@ type GroupHealth struct {
 	Group           group.Group
 	Active          int
 	PendingApproval int
+	// ActiveLast30Days counts members who completed a join or signed in within 30 days.
+	ActiveLast30Days int
 	// Joined counts the joins completed in the last 30 UTC days, today included, by path.
 	Joined       map[member.JoinPath]int
 	TopReferrers []Referrer // most referrals first, at most maxTopReferrers
@@ -416,8 +418,8 @@ const (
 // GroupHealth reads a group's counters in one Query of its stats partition — SK from the day
 // 29 days before now's UTC day to TOTAL takes in the days of the window, every referrer and the
 // totals, read in descending order so the totals come first — then the group and the top
-// referrers' profiles in one BatchGetItem: two calls. group.ErrNotFound when the store has no
-// such group.
+// referrers' profiles in one BatchGetItem, then the members active in 30 days (a COUNT Query):
+// three calls. group.ErrNotFound when the store has no such group.
 func (s *Store) GroupHealth(ctx context.Context, store, groupID string, now time.Time) (GroupHealth, error) {
 	pk, totalSK := groupTotalsKey(store, groupID)
 	_, fromSK := groupDayKey(store, groupID, now.UTC().AddDate(0, 0, 1-joinedWindowDays).Format("2006-01-02"))
@@ -501,6 +503,9 @@ func (s *Store) GroupHealth(ctx context.Context, store, groupID string, now time
 	}
 	if h.Group.ID == "" {
 		return GroupHealth{}, group.ErrNotFound
+	}
+	if h.ActiveLast30Days, err = s.countActive(ctx, store, groupID, now); err != nil {
+		return GroupHealth{}, err
 	}
 	for i := range h.TopReferrers {
 		h.TopReferrers[i].Name = names[h.TopReferrers[i].MemberID]

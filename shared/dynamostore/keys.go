@@ -160,3 +160,10 @@ func memberLinkKey(store, member, link string) (pk, sk string) {
 func guessKey(scope, clientHash, window string) (pk, sk string) {
 	return "GUESS#" + scope + "#" + clientHash, window
 }
+
+// groupActiveKey marks a member active in a group; the item expires 30 days after their last
+// activity, so the live ones are "active in the last 30 days". Its prefix sorts before DAY#, out
+// of the range the health Query reads, and is counted by a Query of its own.
+func groupActiveKey(store, group, member string) (pk, sk string) {
+	return groupStatsPK(store, group), "ACTIVE#" + member
+}

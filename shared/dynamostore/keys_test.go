@@ -37,6 +37,7 @@ func TestKeys(t *testing.T) {
 		{"family token", k(familyTokenKey("ab")), kv{"FAMILY#ab", "FAMILY"}},
 		{"member link", k(memberLinkKey("s1", "M1", "L1")), kv{"STORE#s1#MEMBER#M1", "LINK#L1"}},
 		{"guesses", k(guessKey("family", "ab12", "202611230800")), kv{"GUESS#family#ab12", "202611230800"}},
+		{"group active", k(groupActiveKey("s1", "G1", "M1")), kv{"STORE#s1#GROUP#G1#STATS", "ACTIVE#M1"}},
 		{"code", k(codeKey("ABCD2345")), kv{"CODE#ABCD2345", "CODE"}},
 		{"group invites", k(groupInvitesKey("s1", "G1", "2026-11-23T08:00:00Z", "ABCD2345")),
 			kv{"STORE#s1#GROUP#G1#INVITES", "INVITE#2026-11-23T08:00:00Z#ABCD2345"}},

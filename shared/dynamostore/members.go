@@ -523,6 +523,7 @@ func (s *Store) CompleteVerification(ctx context.Context, v Verification) error 
 		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 			useCode,
 			{Put: &types.Put{TableName: &s.table, Item: sess, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+			s.markActive(r.StoreID, r.GroupID, r.State.MemberID, now),
 		}, ReturnConsumedCapacity: capacity})
 		if reasons := cancelReasons(err); reasons != nil && reasons[0] == "ConditionalCheckFailed" {
 			return member.ErrOTPUsed
@@ -550,7 +551,8 @@ func (s *Store) CompleteVerification(ctx context.Context, v Verification) error 
 		}},
 		{Put: &types.Put{TableName: &s.table, Item: sess, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 	}
-	roles := []string{"otp", "member", "membership", "session"}
+	items = append(items, s.markActive(r.StoreID, r.GroupID, r.State.MemberID, now))
+	roles := []string{"otp", "member", "membership", "session", "active"}
 	for _, u := range joinCounters(r, v.Status, now) {
 		items = append(items, types.TransactWriteItem{Update: u.update(s.table)})
 		roles = append(roles, "stats")
@@ -852,4 +854,50 @@ func (s *Store) countOTPSend(store, phoneHash string, now time.Time) types.Trans
 			":exp": &types.AttributeValueMemberN{Value: fmt.Sprint(ttl(now.Add(2 * time.Hour)))},
 		},
 	}}
+}
+
+// activeRetention is the window of "active in the last 30 days".
+const activeRetention = 30 * 24 * time.Hour
+
+// markActive records that a member did something in a group now (completed a join, signed in;
+// acknowledging reminders and booking seats join with their issues).
+func (s *Store) markActive(store, groupID, memberID string, now time.Time) types.TransactWriteItem {
+	pk, sk := groupActiveKey(store, groupID, memberID)
+	return types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: map[string]types.AttributeValue{
+		"PK": &types.AttributeValueMemberS{Value: pk}, "SK": &types.AttributeValueMemberS{Value: sk},
+		"T":         &types.AttributeValueMemberS{Value: "active"},
+		"LastSeen":  &types.AttributeValueMemberS{Value: now.UTC().Format(time.RFC3339)},
+		"ExpiresAt": &types.AttributeValueMemberN{Value: fmt.Sprint(ttl(now.Add(activeRetention)))},
+	}}}
+}
+
+// countActive counts a group's members active in the last 30 days. TTL deletes expired markers
+// only eventually, so the filter decides; the markers are small, one Query page holds thousands.
+func (s *Store) countActive(ctx context.Context, store, groupID string, now time.Time) (int, error) {
+	pk, _ := groupActiveKey(store, groupID, "")
+	total := 0
+	var start map[string]types.AttributeValue
+	for page := 0; page < 10; page++ {
+		res, err := s.db.Query(ctx, &dynamodb.QueryInput{
+			TableName:              &s.table,
+			KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :active)"),
+			FilterExpression:       aws.String("LastSeen >= :since"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":pk":     &types.AttributeValueMemberS{Value: pk},
+				":active": &types.AttributeValueMemberS{Value: "ACTIVE#"},
+				":since":  &types.AttributeValueMemberS{Value: now.UTC().Add(-activeRetention).Format(time.RFC3339)},
+			},
+			Select:                 types.SelectCount,
+			ExclusiveStartKey:      start,
+			ReturnConsumedCapacity: capacity,
+		})
+		if err != nil {
+			return 0, wrap("count active members", err)
+		}
+		total += int(res.Count)
+		if start = res.LastEvaluatedKey; len(start) == 0 {
+			break
+		}
+	}
+	return total, nil
 }

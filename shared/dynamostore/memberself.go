@@ -148,7 +148,8 @@ func (s *Store) Erase(ctx context.Context, page MemberPage, sessionHash string) 
 	}
 	items = append(items, del(otpKey(m.ID)), del(sessionKey(sessionHash)))
 	for _, ms := range page.Memberships {
-		items = append(items, del(membershipKey(m.StoreID, m.ID, ms.GroupID)), del(groupReferrerKey(m.StoreID, ms.GroupID, m.ID)))
+		items = append(items, del(membershipKey(m.StoreID, m.ID, ms.GroupID)), del(groupReferrerKey(m.StoreID, ms.GroupID, m.ID)),
+			del(groupActiveKey(m.StoreID, ms.GroupID, m.ID)))
 		var counter string
 		switch ms.Status {
 		case member.StatusActive:

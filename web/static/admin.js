@@ -318,6 +318,7 @@
         q('h-members').textContent = String(d.members);
         q('h-active').textContent = String(d.active);
         q('h-pending').textContent = String(d.pendingApproval);
+        q('h-active30').textContent = String(d.activeLast30Days);
         q('h-joined').textContent = msg.h_total + ' ' + j.total + ' · ' + msg.h_qr + ' ' + j.qr + ' · ' +
           msg.h_invite + ' ' + j.invite + ' · ' + msg.h_referral + ' ' + j.referral;
         var top = q('h-top');
