@@ -63,6 +63,7 @@ func New(d Deps) *Handler {
 	h.Route("GET /api/admin/members/export", h.exportMembers)
 	h.Route("GET /api/admin/members/{id}", h.getMember)
 	h.Route("PATCH /api/admin/members/{id}", h.updateMember)
+	h.Route("POST /api/admin/members/{id}/family-links", h.createFamilyLink)
 	h.Route("GET /api/admin/metrics", h.groupHealth)
 	return h
 }

@@ -213,6 +213,10 @@ func TestHandleEvents(t *testing.T) {
 			"joinedLast30Days": map[string]any{"qr": 2.0, "invite": 0.0, "referral": 0.0, "total": 2.0}}},
 		{event: "metrics-other-store", status: 404, code: "group_not_found", lang: "zh", maxCalls: 2},
 		{event: "metrics-no-group", status: 400, code: "required", field: "group", lang: "zh"},
+		{event: "create-family-link", status: 201, maxCalls: 2, want: map[string]any{
+			"memberId": memberA, "label": "儿子", "scope": "view", "alerts": true, "consent": "in_person"}},
+		{event: "create-family-link-no-consent", status: 400, code: "consent_required", field: "consent", lang: "zh"},
+		{event: "create-family-link-other-store", status: 404, code: "member_not_found", lang: "zh", maxCalls: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.event, func(t *testing.T) {

@@ -87,6 +87,7 @@ func TestRoutes(t *testing.T) {
 		"PATCH /api/me",
 		"POST /api/admin/groups",
 		"POST /api/admin/groups/{id}/invites",
+		"POST /api/admin/members/{id}/family-links",
 		"POST /api/me/family-links",
 		"POST /api/me/referral",
 		"POST /api/signup",

@@ -35,6 +35,7 @@ type familyLinkItem struct {
 	Alerts     bool       `dynamodbav:"Alerts"`
 	TokenHash  string     `dynamodbav:"TokenHash"`
 	CreatedBy  string     `dynamodbav:"CreatedBy"`
+	Consent    string     `dynamodbav:"Consent,omitempty"`
 	CreatedAt  time.Time  `dynamodbav:"CreatedAt"`
 	ValidUntil time.Time  `dynamodbav:"ValidUntil"`
 	LastUsedAt *time.Time `dynamodbav:"LastUsedAt,omitempty"`
@@ -44,13 +45,13 @@ type familyLinkItem struct {
 func toFamilyLinkItem(l member.FamilyLink, pk, sk string) familyLinkItem {
 	return familyLinkItem{PK: pk, SK: sk, T: typeFamilyLink, ID: l.ID, StoreID: l.StoreID, MemberID: l.MemberID,
 		Label: l.Label, Scope: string(l.Scope), Alerts: l.Alerts, TokenHash: l.TokenHash, CreatedBy: l.CreatedBy,
-		CreatedAt: l.CreatedAt, ValidUntil: l.ExpiresAt, LastUsedAt: timePtr(l.LastUsedAt), ExpiresAt: ttl(l.ExpiresAt)}
+		Consent: string(l.Consent), CreatedAt: l.CreatedAt, ValidUntil: l.ExpiresAt, LastUsedAt: timePtr(l.LastUsedAt), ExpiresAt: ttl(l.ExpiresAt)}
 }
 
 func (it familyLinkItem) link() member.FamilyLink {
 	l := member.FamilyLink{ID: it.ID, StoreID: it.StoreID, MemberID: it.MemberID, Label: it.Label,
 		Scope: member.Scope(it.Scope), Alerts: it.Alerts, TokenHash: it.TokenHash, CreatedBy: it.CreatedBy,
-		CreatedAt: it.CreatedAt, ExpiresAt: it.ValidUntil}
+		Consent: member.LinkConsent(it.Consent), CreatedAt: it.CreatedAt, ExpiresAt: it.ValidUntil}
 	if it.LastUsedAt != nil {
 		l.LastUsedAt = *it.LastUsedAt
 	}

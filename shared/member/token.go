@@ -110,6 +110,29 @@ type FamilyLinkDraft struct {
 	Scope   Scope  // default ScopeView
 	Alerts  bool   // tell the holder when a medication reminder goes unanswered
 	TTLDays *int   // default DefaultLinkTTLDays
+	// Consent says how the senior agreed when staff make the link for them: in person at the
+	// counter, or on a phone call. Empty when the senior makes it themselves.
+	Consent LinkConsent
+}
+
+// LinkConsent is how a senior agreed to a family link staff made on their behalf.
+type LinkConsent string
+
+// Ways a senior gives consent to staff.
+const (
+	ConsentInPerson  LinkConsent = "in_person"
+	ConsentPhoneCall LinkConsent = "phone_call"
+)
+
+// ErrLinkConsentRequired refuses a staff-made link without the senior's recorded consent.
+var ErrLinkConsentRequired = &fail.Error{Kind: fail.Invalid, Code: "consent_required", Field: "consent"}
+
+// ValidStaffConsent checks the consent staff record for a link they make.
+func ValidStaffConsent(c LinkConsent) error {
+	if c != ConsentInPerson && c != ConsentPhoneCall {
+		return ErrLinkConsentRequired
+	}
+	return nil
 }
 
 // FamilyLink lets one relative see (and with ScopeHelper, help with) one senior's page.
@@ -120,8 +143,9 @@ type FamilyLink struct {
 	Label      string
 	Scope      Scope
 	Alerts     bool
-	TokenHash  string // HashToken of the link's token; the token itself is shown once
-	CreatedBy  string // the member's id, or the staff member's
+	TokenHash  string      // HashToken of the link's token; the token itself is shown once
+	CreatedBy  string      // the member's id, or the staff member's
+	Consent    LinkConsent // how the senior agreed, for a link staff made
 	CreatedAt  time.Time
 	ExpiresAt  time.Time
 	LastUsedAt time.Time
@@ -156,6 +180,7 @@ func NewFamilyLink(m Member, createdBy string, d FamilyLinkDraft, now time.Time)
 		Alerts:    d.Alerts,
 		TokenHash: HashToken(token),
 		CreatedBy: createdBy,
+		Consent:   d.Consent,
 		CreatedAt: now,
 		ExpiresAt: now.AddDate(0, 0, ttl),
 	}, token, nil
