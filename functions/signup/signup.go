@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,6 +27,7 @@ import (
 	"yinling/shared/i18n"
 	"yinling/shared/ids"
 	"yinling/shared/member"
+	"yinling/shared/metrics"
 	"yinling/shared/notify"
 	"yinling/shared/notify/awssms"
 	"yinling/shared/notify/outbox"
@@ -39,6 +41,8 @@ type Env struct {
 	PIIKey     string `env:"PII_HASH_KEY"`
 	NotifyMode string `env:"NOTIFY_MODE"`
 	SMSOrigin  string `env:"SMS_ORIGINATION_IDENTITY,optional"`
+	// FunctionName is set by the Lambda runtime; it is the one dimension of our metrics.
+	FunctionName string `env:"AWS_LAMBDA_FUNCTION_NAME,optional"`
 }
 
 // Deps are what the handler needs; tests and the local stack build them as main does.
@@ -52,6 +56,8 @@ type Deps struct {
 	Now        func() time.Time
 	SessionTTL time.Duration
 	BaseURL    string // origin of family links; "" uses the request's host
+	// Metrics receives the business figures (EMF lines, which CloudWatch turns into metrics).
+	Metrics *metrics.Emitter
 }
 
 // DefaultSessionTTL keeps a senior signed in on their phone for three months: signing in again
@@ -107,7 +113,8 @@ func Wire(env Env, cfg aws.Config, log *slog.Logger) *Handler {
 			sms = s
 		}
 	}
-	return New(Deps{Store: store, SMS: sms, Key: []byte(env.PIIKey), Log: log, Now: time.Now, BaseURL: env.BaseURL})
+	return New(Deps{Store: store, SMS: sms, Key: []byte(env.PIIKey), Log: log, Now: time.Now, BaseURL: env.BaseURL,
+		Metrics: metrics.New(os.Stdout, metrics.Namespace, env.FunctionName, time.Now)})
 }
 
 // Errors of this function.
@@ -284,6 +291,14 @@ func (h *Handler) verify(ctx context.Context, r *apigw.Request) (apigw.Response,
 		Record: rec, Status: status, SessionHash: member.HashToken(token), SessionExpires: expires, Now: now,
 	}); err != nil {
 		return apigw.Response{}, err
+	}
+	if !rec.SignIn && h.d.Metrics != nil {
+		// A completed join; the store is a property, not a dimension (each dimension value is a
+		// billed custom metric).
+		if err := h.d.Metrics.Count(ctx, metrics.Signups, 1, slog.String("store", rec.StoreID),
+			slog.String("path", string(rec.Path))); err != nil {
+			h.d.Log.WarnContext(ctx, "emit signup metric", "err", err)
+		}
 	}
 	resp := apigw.JSON(http.StatusOK, verifyResult{Token: token, MemberID: in.MemberID, Status: string(status), ExpiresAt: expires})
 	resp.Cookies = []string{sessionCookie(token, h.d.SessionTTL)}

@@ -25,6 +25,7 @@ import (
 	"yinling/shared/dynamostore"
 	"yinling/shared/group"
 	"yinling/shared/logging"
+	"yinling/shared/metrics"
 	"yinling/shared/notify/outbox"
 	"yinling/shared/tenant"
 	"yinling/shared/testenv"
@@ -48,11 +49,12 @@ type fixture struct {
 	calls   *awscalls.Counter
 	now     time.Time
 	logs    *syncBuffer
+	metrics *syncBuffer
 }
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	f := &fixture{t: t, calls: &awscalls.Counter{}, now: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC), logs: &syncBuffer{}}
+	f := &fixture{t: t, calls: &awscalls.Counter{}, now: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC), logs: &syncBuffer{}, metrics: &syncBuffer{}}
 	f.env = testenv.New(t, testenv.WithAPIOptions(f.calls.Register))
 	f.store = dynamostore.New(f.env.DynamoDB, f.env.TableName())
 	ctx := context.Background()
@@ -79,16 +81,34 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	h := signup.New(signup.Deps{
-		Store: f.store,
-		SMS:   outbox.New(f.store, func() time.Time { return f.now }),
-		Key:   []byte("test-key"),
-		Log:   logging.New(f.logs, slog.LevelDebug),
-		Now:   func() time.Time { return f.now },
+		Store:   f.store,
+		SMS:     outbox.New(f.store, func() time.Time { return f.now }),
+		Key:     []byte("test-key"),
+		Log:     logging.New(f.logs, slog.LevelDebug),
+		Now:     func() time.Time { return f.now },
+		Metrics: metrics.New(f.metrics, metrics.Namespace, "signup-test", func() time.Time { return f.now }),
 	})
 	f.handler = lambda.NewHandler(h.Handle)
 	f.calls.Reset()
 	return f
 }
+
+// checkContract holds a response to the OpenAPI document.
+func (f *fixture) checkContract(req events.APIGatewayV2HTTPRequest, resp events.APIGatewayV2HTTPResponse) {
+	f.t.Helper()
+	if err := contract.CheckResponse(req.RouteKey, resp.StatusCode, resp.Headers["content-type"], []byte(resp.Body)); err != nil {
+		f.t.Errorf("%s: response breaks the OpenAPI contract: %v", req.RouteKey, err)
+	}
+}
+
+// contract is the OpenAPI document, loaded once for the package's tests.
+var contract = func() *apispec.Spec {
+	s, err := apispec.Load()
+	if err != nil {
+		panic(err)
+	}
+	return s
+}()
 
 func readEvent(t testing.TB, name string) events.APIGatewayV2HTTPRequest {
 	t.Helper()
@@ -197,10 +217,6 @@ func errCode(body map[string]any) (code, field string) {
 // Every refusal answers in the caller's language, names the field, and changes nothing: no item
 // written, no message sent.
 func TestRefusalsChangeNothing(t *testing.T) {
-	spec, err := apispec.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
 	tests := []struct {
 		event, code, field string
 		status             int
@@ -232,7 +248,7 @@ func TestRefusalsChangeNothing(t *testing.T) {
 			if code, field := errCode(body); code != tt.code || field != tt.field {
 				t.Errorf("error = %s (%s), want %s (%s)", code, field, tt.code, tt.field)
 			}
-			if err := spec.CheckResponse(req.RouteKey, resp.StatusCode, resp.Headers["content-type"], []byte(resp.Body)); err != nil {
+			if err := contract.CheckResponse(req.RouteKey, resp.StatusCode, resp.Headers["content-type"], []byte(resp.Body)); err != nil {
 				t.Errorf("response breaks the OpenAPI contract: %v", err)
 			}
 			if after := f.items(); after != before {
@@ -246,16 +262,7 @@ func TestRefusalsChangeNothing(t *testing.T) {
 // verify, and open "my page" from the cookie — and what each step costs in AWS calls.
 func TestJoinVerifyAndOpenMyPage(t *testing.T) {
 	f := newFixture(t)
-	spec, err := apispec.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	check := func(req events.APIGatewayV2HTTPRequest, resp events.APIGatewayV2HTTPResponse) {
-		t.Helper()
-		if err := spec.CheckResponse(req.RouteKey, resp.StatusCode, resp.Headers["content-type"], []byte(resp.Body)); err != nil {
-			t.Errorf("%s: response breaks the OpenAPI contract: %v", req.RouteKey, err)
-		}
-	}
+	check := f.checkContract
 
 	f.calls.Reset()
 	req := readEvent(t, "signup")
@@ -294,6 +301,11 @@ func TestJoinVerifyAndOpenMyPage(t *testing.T) {
 		t.Fatalf("verify: %d %s", resp.StatusCode, resp.Body)
 	}
 	verifyCalls := f.calls.Snapshot()
+	// A completed join is one Signups metric (EMF), with the store as a property, never a phone.
+	emf := f.metrics.String()
+	if strings.Count(emf, `"Signups":1`) != 1 || !strings.Contains(emf, `"store":"`+storeID+`"`) || strings.Contains(emf, phoneDigits) {
+		t.Errorf("metrics after a join = %q", emf)
+	}
 	if verifyCalls.Total() != 2 {
 		t.Errorf("verification made %d AWS calls, want 2:\n%s", verifyCalls.Total(), verifyCalls)
 	}
@@ -396,7 +408,7 @@ func TestEntryRules(t *testing.T) {
 	if out := verify(body); out["status"] != "pending_approval" {
 		t.Errorf("approval group status = %v, want pending_approval", out["status"])
 	}
-	code, err := f.store.ResolveCode(context.Background(), inviteCode)
+	code, err := f.store.ResolveCodeFrom(context.Background(), inviteCode, "test", f.now)
 	if err != nil || code.Uses != 1 {
 		t.Errorf("invite uses = %d (%v), want 1", code.Uses, err)
 	}
@@ -491,10 +503,6 @@ func strPtr(s string) *string { return &s }
 
 func TestJoinInfo(t *testing.T) {
 	f := newFixture(t)
-	spec, err := apispec.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
 	tests := []struct {
 		event  string
 		status int
@@ -515,7 +523,7 @@ func TestJoinInfo(t *testing.T) {
 			if resp.StatusCode != tt.status {
 				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, tt.status, resp.Body)
 			}
-			if err := spec.CheckResponse(req.RouteKey, resp.StatusCode, resp.Headers["content-type"], []byte(resp.Body)); err != nil {
+			if err := contract.CheckResponse(req.RouteKey, resp.StatusCode, resp.Headers["content-type"], []byte(resp.Body)); err != nil {
 				t.Errorf("response breaks the OpenAPI contract: %v", err)
 			}
 			if n := f.calls.Total(); n > 2 {
@@ -565,16 +573,7 @@ func familyReq(t testing.TB, token string) events.APIGatewayV2HTTPRequest {
 
 func TestFamilyLinks(t *testing.T) {
 	f := newFixture(t)
-	spec, err := apispec.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	check := func(req events.APIGatewayV2HTTPRequest, resp events.APIGatewayV2HTTPResponse) {
-		t.Helper()
-		if err := spec.CheckResponse(req.RouteKey, resp.StatusCode, resp.Headers["content-type"], []byte(resp.Body)); err != nil {
-			t.Errorf("%s: response breaks the OpenAPI contract: %v", req.RouteKey, err)
-		}
-	}
+	check := f.checkContract
 	_, session := f.signedIn(t, "signup")
 
 	// A refused link changes nothing.
@@ -674,16 +673,7 @@ func TestFamilyLinks(t *testing.T) {
 // erase it — after which nothing of theirs answers and only anonymous counts remain.
 func TestUpdateExportErase(t *testing.T) {
 	f := newFixture(t)
-	spec, err := apispec.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	check := func(req events.APIGatewayV2HTTPRequest, resp events.APIGatewayV2HTTPResponse) {
-		t.Helper()
-		if err := spec.CheckResponse(req.RouteKey, resp.StatusCode, resp.Headers["content-type"], []byte(resp.Body)); err != nil {
-			t.Errorf("%s: response breaks the OpenAPI contract: %v", req.RouteKey, err)
-		}
-	}
+	check := f.checkContract
 	memberID, session := f.signedIn(t, "signup")
 	resp, body := f.invoke(withSession(readEvent(t, "family-link-create"), session))
 	if resp.StatusCode != 201 {

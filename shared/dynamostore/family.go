@@ -97,20 +97,6 @@ func (s *Store) CreateFamilyLink(ctx context.Context, l member.FamilyLink) error
 	return wrap("create family link", err)
 }
 
-// FamilyLinkByToken returns the link whose token hashes to tokenHash, read with strong
-// consistency so that a revocation a moment ago is seen; member.ErrLinkNotFound otherwise.
-func (s *Store) FamilyLinkByToken(ctx context.Context, tokenHash string) (member.FamilyLink, error) {
-	pk, sk := familyTokenKey(tokenHash)
-	var it familyLinkItem
-	if err := s.getItemConsistent(ctx, pk, sk, &it); err != nil {
-		if errors.Is(err, fail.ErrNotFound) {
-			return member.FamilyLink{}, member.ErrLinkNotFound
-		}
-		return member.FamilyLink{}, wrap("get family link", err)
-	}
-	return it.link(), nil
-}
-
 // RevokeFamilyLink deletes one of a senior's links — both of its items — at once;
 // member.ErrLinkNotFound if the senior has no such link.
 func (s *Store) RevokeFamilyLink(ctx context.Context, store, memberID, linkID string) error {

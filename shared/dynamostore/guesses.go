@@ -91,8 +91,9 @@ func (s *Store) countGuess(ctx context.Context, pk, sk string, now time.Time) er
 	return wrap("count failed lookup", err)
 }
 
-// FamilyLinkByTokenFrom is FamilyLinkByToken for a request from client (its address): failed
-// lookups are counted and a client over MaxGuesses is refused with ErrTooManyGuesses.
+// FamilyLinkByTokenFrom returns the link whose token hashes to tokenHash, read with strong
+// consistency so a revocation a moment ago is seen; member.ErrLinkNotFound otherwise. Failed
+// lookups count against client (its address); over MaxGuesses it gets ErrTooManyGuesses.
 func (s *Store) FamilyLinkByTokenFrom(ctx context.Context, tokenHash, client string, now time.Time) (member.FamilyLink, error) {
 	pk, sk := familyTokenKey(tokenHash)
 	var it familyLinkItem
@@ -106,7 +107,8 @@ func (s *Store) FamilyLinkByTokenFrom(ctx context.Context, tokenHash, client str
 	return it.link(), nil
 }
 
-// ResolveCodeFrom is ResolveCode for a request from client, with the same guessing limit.
+// ResolveCodeFrom returns what a join, invite or referral code leads to, or
+// group.ErrCodeNotFound, with the same guessing limit per client address.
 func (s *Store) ResolveCodeFrom(ctx context.Context, code, client string, now time.Time) (group.Code, error) {
 	pk, sk := codeKey(code)
 	var it codeItem

@@ -187,19 +187,6 @@ type sessionItem struct {
 	ExpiresAt  int64     `dynamodbav:"ExpiresAt"`
 }
 
-// ResolveCode returns what a join, invite or referral code leads to, or group.ErrCodeNotFound.
-func (s *Store) ResolveCode(ctx context.Context, code string) (group.Code, error) {
-	pk, sk := codeKey(code)
-	var it codeItem
-	if err := s.getItemConsistent(ctx, pk, sk, &it); err != nil {
-		if errors.Is(err, fail.ErrNotFound) {
-			return group.Code{}, group.ErrCodeNotFound
-		}
-		return group.Code{}, wrap("resolve code", err)
-	}
-	return toCode(it), nil
-}
-
 func toCode(it codeItem) group.Code {
 	return group.Code{
 		Code: it.Code, Kind: group.CodeKind(it.Kind), StoreID: it.StoreID, GroupID: it.GroupID,

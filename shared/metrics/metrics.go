@@ -25,6 +25,9 @@ import (
 	"time"
 )
 
+// Namespace is where Yinling's metrics live in CloudWatch.
+const Namespace = "Yinling"
+
 // Metric names. They are part of dashboards and alarms: do not rename.
 const (
 	Signups        = "Signups"

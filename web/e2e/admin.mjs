@@ -13,157 +13,13 @@
 // every step goes to DIR. Prints one line per check and a summary ("admin e2e: 9 passed, 0
 // failed"); exits 1 if any check failed, 2 on bad arguments. cmd/local/e2e_test.go runs it
 // against the whole stack in-process (make test).
-import { mkdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { open } from './harness.mjs';
 
-import { chromium } from 'playwright-core';
+const h = await open('admin');
+const { opt, base, T, TIMEOUT, SEEDED_GROUP, Failed, expect, text, newPage, step, flow } = h;
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-
-const { values: opt } = parseArgs({
-  options: {
-    base: { type: 'string' },
-    token: { type: 'string' },
-    out: { type: 'string' },
-    'join-code': { type: 'string', default: '' },
-    chromium: { type: 'string', default: process.env.CHROMIUM || '/usr/bin/chromium' },
-  },
-});
-if (!opt.base || !opt.token || !opt.out) {
-  console.error('usage: node admin.mjs --base http://127.0.0.1:PORT --token JWT --out DIR [--join-code CODE]');
-  process.exit(2);
-}
-const base = opt.base.replace(/\/+$/, '');
-
-// The pages' wording comes from the same catalogs the server renders, so a reworded message does
-// not break this script while a message that is missing or in the wrong language does.
-const catalog = {};
-for (const lang of ['zh-CN', 'en']) {
-  catalog[lang] = JSON.parse(await readFile(path.join(here, '..', '..', 'shared', 'i18n', 'catalog', lang + '.json'), 'utf8'));
-}
-const T = (lang, key) => {
-  const s = catalog[lang][key];
-  if (s === undefined) { throw new Error(`catalog ${lang} has no ${key}`); }
-  return s;
-};
-
-// The seeded group (cmd/local/seed.go).
-const SEEDED_GROUP = '幸福里邻里健康群';
 // A join or invite code: 8 characters from shared/ids' alphabet (no 0/O, 1/I/L).
 const CODE = /^[2-9A-HJKMNP-Z]{8}$/;
-
-// A phone inside WeChat: what most clerks open the page in.
-const WECHAT_UA = 'Mozilla/5.0 (Linux; Android 13; V2183A Build/TP1A.220624.014; wv) AppleWebKit/537.36 ' +
-  '(KHTML, like Gecko) Version/4.0 Chrome/116.0.0.0 Mobile Safari/537.36 XWEB/1160065 MMWEBSDK/20231202 ' +
-  'MMWEBID/2247 MicroMessenger/8.0.47.2560(0x28002F35) WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64';
-
-const TIMEOUT = 10_000; // per wait; the whole run takes a few seconds
-
-class Failed extends Error {}
-function expect(cond, what) {
-  if (!cond) { throw new Failed(what); }
-}
-// text waits until the element's trimmed text satisfies want (a string or a RegExp), then returns
-// it; on timeout it fails with what the element did say.
-async function text(locator, want, what) {
-  const ok = (s) => (want instanceof RegExp ? want.test(s) : s === want);
-  const deadline = Date.now() + TIMEOUT;
-  let got = '';
-  for (;;) {
-    try {
-      await locator.first().waitFor({ state: 'visible', timeout: Math.max(1, deadline - Date.now()) });
-      got = (await locator.first().innerText()).trim();
-    } catch (e) {
-      throw new Failed(`${what}: not visible within ${TIMEOUT} ms (${e.message.split('\n')[0]})`);
-    }
-    if (ok(got)) { return got; }
-    if (Date.now() > deadline) {
-      throw new Failed(`${what}: got ${JSON.stringify(got)}, want ${want instanceof RegExp ? want : JSON.stringify(want)}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-await mkdir(opt.out, { recursive: true });
-let browser;
-try {
-  browser = await chromium.launch({
-    executablePath: opt.chromium,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--no-first-run', '--disable-sync'],
-    timeout: 30_000,
-  });
-} catch (e) {
-  console.log(`FAIL launch ${opt.chromium}: ${e.message}`);
-  console.log('admin e2e: 0 passed, 1 failed');
-  process.exit(1);
-}
-
-let passed = 0;
-let failed = 0;
-let shot = 0;
-const pageErrors = [];
-
-// newPage opens a fresh phone (its own sessionStorage) in lang's locale.
-async function newPage(lang) {
-  const ctx = await browser.newContext({
-    viewport: { width: 360, height: 740 },
-    deviceScaleFactor: 2,
-    isMobile: true,
-    hasTouch: true,
-    userAgent: WECHAT_UA,
-    locale: lang,
-    timezoneId: 'Asia/Shanghai',
-  });
-  ctx.setDefaultTimeout(TIMEOUT);
-  const page = await ctx.newPage();
-  page.on('pageerror', (e) => pageErrors.push(`${lang} ${page.url()}: ${e.message}`));
-  page.on('console', (m) => {
-    // A refused request (400, 401) is logged by the browser itself; that is the page working.
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) {
-      pageErrors.push(`${lang} ${page.url()}: console: ${m.text()}`);
-    }
-  });
-  return page;
-}
-
-// step runs one check and screenshots the page whatever happens; a flow stops at its first
-// failure, since its later steps build on it.
-async function step(page, name, fn) {
-  const file = path.join(opt.out, `admin-${String(++shot).padStart(2, '0')}-${name}.png`);
-  const begin = Date.now();
-  let err;
-  try {
-    await fn();
-  } catch (e) {
-    err = e;
-  }
-  await page.screenshot({ path: file, fullPage: true }).catch(() => {});
-  const ms = Date.now() - begin;
-  if (err) {
-    failed++;
-    const why = err instanceof Failed ? err.message : err.stack || String(err);
-    console.log(`FAIL ${name} (${ms} ms): ${why}\n     screenshot: ${file}\n     page: ${page.url()}`);
-    throw new StopFlow();
-  }
-  passed++;
-  console.log(`ok   ${name} (${ms} ms)`);
-}
-class StopFlow extends Error {}
-
-async function flow(fn) {
-  try {
-    await fn();
-  } catch (e) {
-    if (!(e instanceof StopFlow)) {
-      failed++;
-      console.log(`FAIL ${e.stack || e}`);
-    }
-  }
-}
 
 // signIn pastes token into the sign-in form the way a clerk does: into the box, then the button.
 async function signIn(page, token) {
@@ -404,16 +260,4 @@ await flow(async () => {
   });
 });
 
-// ---------------------------------------------------------------- across all pages
-passed++;
-if (pageErrors.length) {
-  passed--;
-  failed++;
-  console.log(`FAIL no-script-errors: ${pageErrors.length} script or CSP error(s):\n  ${pageErrors.join('\n  ')}`);
-} else {
-  console.log('ok   no-script-errors');
-}
-
-await browser.close();
-console.log(`admin e2e: ${passed} passed, ${failed} failed (screenshots in ${opt.out})`);
-process.exit(failed ? 1 : 0);
+await h.finish();

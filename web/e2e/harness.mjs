@@ -184,6 +184,59 @@ export async function open(script) {
     }
   }
 
+  // ------------------------------------------------ the senior pages' form and design rules
+  // fillForm fills the join form the way a senior does, without counting: typing is not tapping.
+  async function fillForm(page, lang, who) {
+    await page.locator('#name').fill(who.name);
+    await page.locator('#phone').fill(who.phone);
+    await page.locator('#birthYear').fill(who.birthYear);
+    await page.getByLabel(T(lang, 'page.join.gender_female'), { exact: true }).check();
+    const chips = page.locator('#interests input');
+    if (await chips.count()) { await chips.first().check(); }
+    await page.locator('#consent-service').check();
+    await page.locator('#consent-health').check();
+    await page.locator('#acceptCovenant').check();
+  }
+
+  // submit taps the join button (through tap, when the caller counts a senior's taps) and returns
+  // the member id the API answered with.
+  async function submit(page, tap = (locator) => locator.tap()) {
+    const answered = page.waitForResponse((r) => r.url().endsWith('/api/signup') && r.request().method() === 'POST');
+    await tap(page.locator('#join-submit'));
+    const res = await answered;
+    expect(res.status() === 201, `POST /api/signup: status ${res.status()}: ${await res.text()}`);
+    return (await res.json()).memberId;
+  }
+
+  // primaries checks the screen shows one main action at most.
+  async function onePrimary(page) {
+    const n = await page.locator('.primary:visible').count();
+    expect(n <= 1, `${n} primary buttons on one screen`);
+  }
+
+  // sizes checks what a senior reads and taps on the page as it stands: text at least 18px, every
+  // control at least 48x48 px (a checkbox or radio counts by its label, which is what is tapped).
+  async function sizes(page) {
+    const bad = await page.evaluate(() => {
+      const out = [];
+      const visible = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+      for (const el of document.querySelectorAll('button, a, input:not([type=checkbox]):not([type=radio]), label.choice, label.chip')) {
+        if (!visible(el)) { continue; }
+        const r = el.getBoundingClientRect();
+        if (r.height < 48 || r.width < 48) { out.push(`target ${el.id || el.textContent.trim().slice(0, 12)} ${Math.round(r.width)}x${Math.round(r.height)}`); }
+      }
+      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const el = n.parentElement;
+        if (!n.textContent.trim() || !el || !visible(el) || el.closest('script, template, noscript')) { continue; }
+        const px = parseFloat(getComputedStyle(el).fontSize);
+        if (px < 18) { out.push(`text "${n.textContent.trim().slice(0, 12)}" ${px}px`); }
+      }
+      return out;
+    });
+    expect(bad.length === 0, `too small for a senior: ${bad.join('; ')}`);
+  }
+
   // finish reports the script and CSP errors seen on any page, closes the browser and prints the
   // summary line ("join e2e: 12 passed, 0 failed"); it exits 1 if anything failed.
   async function finish() {
@@ -202,5 +255,6 @@ export async function open(script) {
   return {
     opt, base, joinCode, T, TIMEOUT, WECHAT_UA, SEEDED_STORE, SEEDED_GROUP, SEEDED_COVENANT,
     Failed, expect, reEscape, text, outboxCode, newPage, step, flow, finish,
+    fillForm, submit, onePrimary, sizes,
   };
 }

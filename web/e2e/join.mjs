@@ -19,6 +19,7 @@ const h = await open('join');
 const {
   opt, base, joinCode, T, TIMEOUT, SEEDED_STORE, SEEDED_GROUP, SEEDED_COVENANT,
   Failed, expect, reEscape, text, outboxCode, newPage, step, flow,
+  fillForm, submit, onePrimary, sizes,
 } = h;
 
 // A senior's taps after the form is filled, by what they tapped.
@@ -26,61 +27,6 @@ const taps = [];
 async function tap(locator, what) {
   await locator.tap();
   taps.push(what);
-}
-
-// fillForm fills the join form the way a senior does, without counting: typing is not tapping.
-async function fillForm(page, lang, who) {
-  await page.locator('#name').fill(who.name);
-  await page.locator('#phone').fill(who.phone);
-  await page.locator('#birthYear').fill(who.birthYear);
-  await page.getByLabel(T(lang, 'page.join.gender_female'), { exact: true }).check();
-  const chips = page.locator('#interests input');
-  if (await chips.count()) { await chips.first().check(); }
-  await page.locator('#consent-service').check();
-  await page.locator('#consent-health').check();
-  await page.locator('#acceptCovenant').check();
-}
-
-// signup taps the join button and returns the member id the API answered with.
-async function submit(page, counted) {
-  const answered = page.waitForResponse((r) => r.url().endsWith('/api/signup') && r.request().method() === 'POST');
-  if (counted) {
-    await tap(page.locator('#join-submit'), T('zh-CN', 'page.join.submit'));
-  } else {
-    await page.locator('#join-submit').tap();
-  }
-  const res = await answered;
-  expect(res.status() === 201, `POST /api/signup: status ${res.status()}: ${await res.text()}`);
-  return (await res.json()).memberId;
-}
-
-// primaries checks the screen shows one main action at most.
-async function onePrimary(page) {
-  const n = await page.locator('.primary:visible').count();
-  expect(n <= 1, `${n} primary buttons on one screen`);
-}
-
-// sizes checks what a senior reads and taps on the page as it stands: text at least 18px, every
-// control at least 48x48 px (a checkbox or radio counts by its label, which is what is tapped).
-async function sizes(page) {
-  const bad = await page.evaluate(() => {
-    const out = [];
-    const visible = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
-    for (const el of document.querySelectorAll('button, a, input:not([type=checkbox]):not([type=radio]), label.choice, label.chip')) {
-      if (!visible(el)) { continue; }
-      const r = el.getBoundingClientRect();
-      if (r.height < 48 || r.width < 48) { out.push(`target ${el.id || el.textContent.trim().slice(0, 12)} ${Math.round(r.width)}x${Math.round(r.height)}`); }
-    }
-    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-      const el = n.parentElement;
-      if (!n.textContent.trim() || !el || !visible(el) || el.closest('script, template, noscript')) { continue; }
-      const px = parseFloat(getComputedStyle(el).fontSize);
-      if (px < 18) { out.push(`text "${n.textContent.trim().slice(0, 12)}" ${px}px`); }
-    }
-    return out;
-  });
-  expect(bad.length === 0, `too small for a senior: ${bad.join('; ')}`);
 }
 
 const zh = 'zh-CN';
@@ -113,7 +59,7 @@ await flow(async () => {
   });
 
   await step(page, 'code-step', async () => {
-    memberId = await submit(page, true);
+    memberId = await submit(page, (l) => tap(l, T(zh, 'page.join.submit')));
     await text(page.locator('#otp-sent'), T(zh, 'page.join.otp_sent', { phone: '138****8000' }), 'code sent to');
     expect(await page.locator('#join').isHidden(), 'the form still shows on the code step');
     const otp = page.locator('#otp');
@@ -179,7 +125,7 @@ await flow(async () => {
     await page.goto(base + '/join/' + joinCode);
     await text(page.locator('#group'), SEEDED_GROUP, 'group name');
     await fillForm(page, zh, who);
-    memberId = await submit(page, false);
+    memberId = await submit(page);
     await text(page.locator('#otp-sent'), T(zh, 'page.join.otp_sent', { phone: '139****9000' }), 'code sent to');
     first = await outboxCode(memberId);
     await page.locator('#otp').fill(first.code === '000000' ? '111111' : '000000');
