@@ -167,3 +167,92 @@ func guessKey(scope, clientHash, window string) (pk, sk string) {
 func groupActiveKey(store, group, member string) (pk, sk string) {
 	return groupStatsPK(store, group), "ACTIVE#" + member
 }
+
+// Reminders. A reminder's own items share one partition: the reminder (SK REMINDER), the
+// acknowledgement of each occurrence (SK OCC#<occ>), and each delivery attempt of it (SK
+// OCC#<occ>#A<n> for the calls to the senior, OCC#<occ>#F<link> for family alerts, OCC#<occ>#S
+// for the staff alert) — so a reminder's delivery status is one Query, newest first. The
+// occurrence id is reminder.OccurrenceID: fixed width, so it sorts as text in time order.
+const (
+	attrDuePK  = "DuePK"
+	attrDueSK  = "DueSK"
+	indexDue   = "Due"
+	skReminder = "REMINDER"
+	skOccPfx   = "OCC#"
+	dueShards  = 10
+)
+
+func reminderPK(store, reminder string) string { return storePK(store) + "#REMINDER#" + reminder }
+
+// reminderKey is one reminder.
+func reminderKey(store, reminder string) (pk, sk string) {
+	return reminderPK(store, reminder), skReminder
+}
+
+// ackKey records that an occurrence was acknowledged ("收到"): written once, by whoever is first.
+func ackKey(store, reminder, occ string) (pk, sk string) {
+	return reminderPK(store, reminder), skOccPfx + occ
+}
+
+// deliveryKey is one delivery of an occurrence: attempt is "A0", "A1"… for calls to the senior,
+// "F<link>" for an alert to a family link, "S" for the alert to staff. The item is the claim
+// (written only if absent or its claim expired) and then the outcome.
+func deliveryKey(store, reminder, occ, attempt string) (pk, sk string) {
+	return reminderPK(store, reminder), skOccPfx + occ + "#" + attempt
+}
+
+// memberRemindersKey lists a member's reminders, oldest first, in GSI1.
+func memberRemindersKey(store, member, createdAt, reminder string) (pk, sk string) {
+	return memberPK(store, member) + "#REMINDERS", createdAt + "#" + reminder
+}
+
+// broadcastDeliveriesKey lists the deliveries of one staff broadcast to a group, in GSI1, so
+// its status page is one Query: by state, then member.
+func broadcastDeliveriesKey(store, broadcast, state, member string) (pk, sk string) {
+	return storePK(store) + "#BROADCAST#" + broadcast, state + "#" + member
+}
+
+// dueKey places something due at minute t (UTC, "2006-01-02T15:04") in the sparse Due index,
+// in one of dueShards shards chosen by its id, so that no minute's bucket is a hot partition
+// when 10,000 reminders ring at 08:00. The sort key names the item: "<store>#<reminder>" for
+// a reminder's next occurrence, "<store>#<reminder>#<occ>#<attempt>" for a delivery held back
+// by quiet hours.
+func dueKey(minute, shardOf, sk string) (pk, dsk string) {
+	return "DUE#" + minute + "#" + string(rune('0'+dueShard(shardOf))), sk
+}
+
+// duePK is one shard of one minute's bucket.
+func duePK(minute string, shard int) string { return "DUE#" + minute + "#" + string(rune('0'+shard)) }
+
+// dueMinuteLayout is the minute of a Due bucket, in UTC.
+const dueMinuteLayout = "2006-01-02T15:04"
+
+// dueShard spreads ids over the shards (FNV-1a).
+func dueShard(id string) int {
+	h := uint32(2166136261)
+	for i := 0; i < len(id); i++ {
+		h ^= uint32(id[i])
+		h *= 16777619
+	}
+	return int(h % dueShards)
+}
+
+// dispatchWatermarkKey is the last minute the dispatcher finished: global, like the schedule.
+func dispatchWatermarkKey() (pk, sk string) { return "DISPATCHER", "WATERMARK" }
+
+// reminderLinkKey finds a reminder by the SHA-256 of its page token (/r/{token}, the link in
+// the SMS). Global: the page presents only the token; the item carries the store.
+func reminderLinkKey(tokenHash string) (pk, sk string) { return "RLINK#" + tokenHash, "RLINK" }
+
+// staffAlertKey is one alert to a store's staff (an occurrence nobody acknowledged, even after
+// the family was told), newest last.
+func staffAlertKey(store, at, reminder, occ string) (pk, sk string) {
+	return storePK(store) + "#ALERTS", at + "#" + reminder + "#" + occ
+}
+
+// robotMinuteKey counts the messages sent through one WeCom group robot in one minute
+// ("200601021504", UTC), across every function and campaign of the store: the robot allows 20.
+// The robot appears only as a hash of its webhook key.
+func robotMinuteKey(store, robotHash, minute string) (pk, sk string) {
+	return storePK(store) + "#ROBOT#" + robotHash, "MINUTE#" + minute
+}
