@@ -212,15 +212,11 @@ func broadcastDeliveriesKey(store, broadcast, state, member string) (pk, sk stri
 	return storePK(store) + "#BROADCAST#" + broadcast, state + "#" + member
 }
 
-// dueKey places something due at minute t (UTC, "2006-01-02T15:04") in the sparse Due index,
-// in one of dueShards shards chosen by its id, so that no minute's bucket is a hot partition
-// when 10,000 reminders ring at 08:00. The sort key names the item: "<store>#<reminder>" for
-// a reminder's next occurrence, "<store>#<reminder>#<occ>#<attempt>" for a delivery held back
-// by quiet hours.
-func dueKey(minute, shardOf, sk string) (pk, dsk string) {
-	return "DUE#" + minute + "#" + string(rune('0'+dueShard(shardOf))), sk
-}
-
+// The Due index places something due at minute m (UTC, dueMinuteLayout) in one of dueShards
+// shards chosen by its reminder's id, so that no minute's bucket is a hot partition when 10,000
+// reminders ring at 08:00. Its sort key (DueSK) names the item: "<store>#<reminder>" for a
+// reminder's next occurrence, "<store>#<reminder>#<occ>#<attempt>" for a delivery held back by
+// quiet hours.
 // duePK is one shard of one minute's bucket.
 func duePK(minute string, shard int) string { return "DUE#" + minute + "#" + string(rune('0'+shard)) }
 
