@@ -274,8 +274,9 @@ func (s *Store) SetWatermark(ctx context.Context, minute time.Time) error {
 	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 &s.table,
 		Key:                       key(pk, sk),
-		UpdateExpression:          aws.String("SET Minute = :m, T = :t"),
-		ConditionExpression:       aws.String("attribute_not_exists(Minute) OR Minute < :m"),
+		UpdateExpression:          aws.String("SET #M = :m, T = :t"),
+		ConditionExpression:       aws.String("attribute_not_exists(#M) OR #M < :m"),
+		ExpressionAttributeNames:  map[string]string{"#M": "Minute"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":m": m, ":t": &types.AttributeValueMemberS{Value: "watermark"}},
 		ReturnConsumedCapacity:    capacity,
 	})
