@@ -578,7 +578,7 @@ func (s *Store) Defer(ctx context.Context, c Claim, at, now time.Time) error {
 
 // AddStaffAlert records an alert to the store's staff, once per (reminder, occurrence).
 func (s *Store) AddStaffAlert(ctx context.Context, a StaffAlert) error {
-	pk, sk := staffAlertKey(a.StoreID, reminder.OccurrenceID(a.At), a.ReminderID, a.Occurrence)
+	pk, sk := staffAlertKey(a.StoreID, a.Occurrence, a.ReminderID, a.Occurrence) // once per occurrence
 	it := staffAlertItem{PK: pk, SK: sk, T: typeStaffAlert, StoreID: a.StoreID, ReminderID: a.ReminderID, MemberID: a.MemberID,
 		MemberName: a.MemberName, Kind: string(a.Kind), Text: a.Text, Occurrence: a.Occurrence, At: a.At.UTC(),
 		ExpiresAt: ttl(a.At.Add(DeliveryRetention))}

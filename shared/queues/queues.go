@@ -1,0 +1,61 @@
+// Package queues names the messages of Yinling's queues and their bodies: what the dispatcher,
+// the sender and the escalator say to each other about reminder occurrences. The bodies travel
+// in sqsmsg envelopes; their JSON names are a persistent contract (messages outlive deploys on a
+// queue and in its DLQ), so fields are only ever added.
+//
+// No body carries a phone number, a name or a reminder's text: a message names the delivery,
+// and its consumer reads the rest from the table when it runs, so a senior who withdrew a
+// consent or was erased a moment ago is never called.
+package queues
+
+import "strconv"
+
+// Message types.
+const (
+	// TypeDeliver asks the sender to deliver one attempt of one occurrence (deliveries queue).
+	TypeDeliver = "reminder.deliver"
+	// TypeCheck asks the escalator whether an occurrence was acknowledged (ack-checks queue,
+	// delayed by the ladder's spacing).
+	TypeCheck = "reminder.check"
+)
+
+// Deliver is one delivery of one occurrence: Attempt "A0" is the first call to the senior,
+// "A1"… the retries, "F<link>" the alert to one family link, "S" the alert to staff.
+type Deliver struct {
+	Store      string `json:"store"`
+	Reminder   string `json:"reminder"`
+	Member     string `json:"member"`
+	Occurrence string `json:"occ"`
+	Attempt    string `json:"attempt"`
+	Broadcast  string `json:"broadcast,omitempty"`
+}
+
+// Check asks, after a delivery, whether the occurrence was acknowledged; Stage and Attempt say
+// where on the ladder the occurrence is (reminder.Ladder.After).
+type Check struct {
+	Store      string `json:"store"`
+	Reminder   string `json:"reminder"`
+	Member     string `json:"member"`
+	Occurrence string `json:"occ"`
+	Stage      string `json:"stage"`
+	Attempt    int    `json:"attempt"`
+	Broadcast  string `json:"broadcast,omitempty"`
+}
+
+// Attempt names the n-th call to the senior (0 is the first).
+func Attempt(n int) string { return "A" + strconv.Itoa(n) }
+
+// FamilyAttempt names the alert to one family link.
+func FamilyAttempt(link string) string { return "F" + link }
+
+// StaffAttempt names the alert to staff.
+const StaffAttempt = "S"
+
+// AttemptNumber returns n of an "A<n>" attempt, and false for any other attempt.
+func AttemptNumber(a string) (int, bool) {
+	if len(a) < 2 || len(a) > 3 || a[0] != 'A' || a[1] < '0' || a[1] > '9' {
+		return 0, false
+	}
+	n, err := strconv.Atoi(a[1:])
+	return n, err == nil
+}
