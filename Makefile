@@ -18,11 +18,12 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 .PHONY: deps
-deps: ## install what the local stack needs (JDK 17, Node, zip, chromium + CJK fonts; npm packages)
+deps: ## install what the local stack needs (JDK 17, Node, zip, espeak-ng, chromium + CJK fonts; npm packages)
 	@missing=""; \
 	command -v javac >/dev/null || missing="$$missing openjdk-17-jdk-headless"; \
 	command -v node >/dev/null || missing="$$missing nodejs npm"; \
 	command -v zip  >/dev/null || missing="$$missing zip"; \
+	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	[ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || missing="$$missing fonts-noto-cjk"; \
 	if [ -n "$$missing" ]; then \
