@@ -126,6 +126,7 @@ func TestHandleEvents(t *testing.T) {
 		maxCalls  int            // DynamoDB calls the request may make
 		listCount int            // for lists: items expected
 		items     []string       // for member lists: the member ids, in order
+		body      string         // replaces the event's body, for variations of one sample
 	}{
 		{event: "list-groups", status: 200, listCount: 2, maxCalls: 1}, // the seeded open and approval groups
 		{event: "list-groups-page", status: 200, listCount: 1, maxCalls: 1},
@@ -213,8 +214,19 @@ func TestHandleEvents(t *testing.T) {
 			"joinedLast30Days": map[string]any{"qr": 2.0, "invite": 0.0, "referral": 0.0, "total": 2.0}}},
 		{event: "metrics-other-store", status: 404, code: "group_not_found", lang: "zh", maxCalls: 2},
 		{event: "metrics-no-group", status: 400, code: "required", field: "group", lang: "zh"},
-		{event: "create-family-link", status: 201, maxCalls: 2, want: map[string]any{
-			"memberId": memberA, "label": "儿子", "scope": "view", "alerts": true, "consent": "in_person"}},
+		{event: "create-family-link", status: 201, maxCalls: 2, body: staffLinkBody(`"alerts": true, "alertPhone": "13900139000"`),
+			want: map[string]any{"memberId": memberA, "label": "儿子", "scope": "view", "alerts": true,
+				"alertPhone": "+86 139****9000", "alertChannel": "voice", "consent": "in_person"}},
+		{event: "create-family-link", status: 201, maxCalls: 2, body: staffLinkBody(`"alerts": false`),
+			want: map[string]any{"alerts": false, "alertPhone": nil, "alertChannel": nil}},
+		{event: "create-family-link", status: 400, code: "alert_phone_required", field: "alertPhone", lang: "zh",
+			body: staffLinkBody(`"alerts": true`)},
+		{event: "create-family-link", status: 400, code: "alert_phone_unused", field: "alertPhone", lang: "zh",
+			body: staffLinkBody(`"alertPhone": "13900139000"`)},
+		{event: "create-family-link", status: 400, code: "invalid_phone", field: "alertPhone", lang: "zh",
+			body: staffLinkBody(`"alerts": true, "alertPhone": "139001390"`)},
+		{event: "create-family-link", status: 400, code: "invalid_alert_channel", field: "alertChannel", lang: "zh",
+			body: staffLinkBody(`"alerts": true, "alertPhone": "13900139000", "alertChannel": "wechat"`)},
 		{event: "create-family-link-no-consent", status: 400, code: "consent_required", field: "consent", lang: "zh"},
 		{event: "create-family-link-other-store", status: 404, code: "member_not_found", lang: "zh", maxCalls: 1},
 	}
@@ -225,6 +237,14 @@ func TestHandleEvents(t *testing.T) {
 			var req events.APIGatewayV2HTTPRequest
 			if err := json.Unmarshal(payload, &req); err != nil {
 				t.Fatal(err)
+			}
+			if tt.body != "" {
+				req.Body = tt.body
+				b, err := json.Marshal(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				payload = b
 			}
 			f.seedMembers(t)
 			before, membersBefore := f.state(t), f.memberState(t)
@@ -289,6 +309,53 @@ func TestHandleEvents(t *testing.T) {
 				t.Errorf("body (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// staffLinkBody is the body of a staff-made link for 儿子, given with the senior's consent at the
+// counter, with the alert fields given.
+func staffLinkBody(alertFields string) string {
+	return `{"label": "儿子", "scope": "view", ` + alertFields + `, "consent": "in_person"}`
+}
+
+// A staff-made link with alerts keeps the relative's number in full for the escalator to call,
+// and a refused one keeps nothing: no link, no number.
+func TestStaffFamilyLinkAlerts(t *testing.T) {
+	f := newFixture(t)
+	f.seedMembers(t)
+	ctx := context.Background()
+	for _, body := range []string{
+		staffLinkBody(`"alerts": true`),
+		staffLinkBody(`"alertPhone": "13900139000"`),
+		staffLinkBody(`"alerts": true, "alertPhone": "010 8888 8888"`),
+	} {
+		req := request(t, "create-family-link")
+		req.Body = body
+		if resp := f.invokeRequest(t, req); resp.StatusCode != 400 {
+			t.Errorf("%s: %d %s, want 400", body, resp.StatusCode, resp.Body)
+		}
+	}
+	page, err := f.store.MemberPage(ctx, storeID, memberA)
+	if err != nil || len(page.Links) != 0 {
+		t.Fatalf("links after refusals = %+v, %v; want none", page.Links, err)
+	}
+
+	req := request(t, "create-family-link")
+	req.Body = staffLinkBody(`"alerts": true, "alertPhone": "+86 139 0013 9000", "alertChannel": "sms"`)
+	resp := f.invokeRequest(t, req)
+	if resp.StatusCode != 201 || strings.Contains(resp.Body, "00139000") {
+		t.Fatalf("create: %d %s, want 201 with the number masked", resp.StatusCode, resp.Body)
+	}
+	var created struct{ ID string }
+	if err := json.Unmarshal([]byte(resp.Body), &created); err != nil {
+		t.Fatal(err)
+	}
+	links, err := f.store.AlertLinks(ctx, storeID, memberA, now)
+	if err != nil || len(links) != 1 {
+		t.Fatalf("AlertLinks = %+v, %v; want the new link", links, err)
+	}
+	if l := links[0]; l.ID != created.ID || l.AlertPhone.E164() != "+8613900139000" || l.AlertChannel != "sms" || l.CreatedBy != "staff-1" {
+		t.Errorf("alert link = %+v, want %s by sms to +8613900139000, made by staff-1", l, created.ID)
 	}
 }
 

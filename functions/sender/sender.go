@@ -382,7 +382,7 @@ func (h *Handler) record(ctx context.Context, jobs []*job, now time.Time, fail f
 		outs = append(outs, o)
 	}
 	if len(outs) > 0 {
-		if _, err := h.d.Store.RecordOutcomes(ctx, outs); err != nil {
+		if err := h.recordOutcomes(ctx, outs); err != nil {
 			// The provider accepted the sent ones; their claims expire and a redelivery would call
 			// again. Retrying the record is all we can do: report them for redelivery.
 			for _, j := range jobs {
@@ -399,6 +399,31 @@ func (h *Handler) record(ctx context.Context, jobs []*job, now time.Time, fail f
 		}
 	}
 	h.count(ctx, jobs)
+}
+
+// recordAttempts bounds the tries of recording outcomes (each with the SDK's own retries).
+const recordAttempts = 4
+
+// recordOutcomes records outcomes, trying again on failure: the provider has accepted the sent
+// ones, and every failed record is a redelivery that calls the senior a second time once the
+// claim expires.
+func (h *Handler) recordOutcomes(ctx context.Context, outs []dynamostore.Outcome) error {
+	var err error
+	for attempt := range recordAttempts {
+		if attempt > 0 {
+			t := time.NewTimer(time.Duration(attempt*attempt) * 50 * time.Millisecond)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-t.C:
+			}
+		}
+		if _, err = h.d.Store.RecordOutcomes(ctx, outs); err == nil {
+			return nil
+		}
+	}
+	return err
 }
 
 // checkLater enqueues the acknowledgement check of every call sent to a senior whose ladder has

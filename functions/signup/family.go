@@ -31,7 +31,8 @@ func (h *Handler) createFamilyLink(ctx context.Context, r *apigw.Request) (apigw
 	}
 	owner := member.Member{ID: sess.MemberID, StoreID: sess.StoreID}
 	link, token, err := member.NewFamilyLink(owner, sess.MemberID, member.FamilyLinkDraft{
-		Label: in.Label, Scope: scope, Alerts: in.Alerts, TTLDays: in.TTLDays,
+		Label: in.Label, Scope: scope, Alerts: in.Alerts, AlertPhone: in.AlertPhone,
+		AlertChannel: member.Channel(in.AlertChannel), TTLDays: in.TTLDays,
 	}, h.d.Now())
 	if err != nil {
 		return apigw.Response{}, err

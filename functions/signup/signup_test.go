@@ -571,10 +571,38 @@ func familyReq(t testing.TB, token string) events.APIGatewayV2HTTPRequest {
 	return req
 }
 
+// alertPhone is the relative's number the sample links send alerts to, as a senior types it.
+const alertPhone = "139 0013 9000"
+
+// linkReq is the sample family link request under session, its body changed by set: a field set
+// to nil is removed. With alerts on, a link needs the number they go to.
+func linkReq(t testing.TB, session string, set map[string]any) events.APIGatewayV2HTTPRequest {
+	t.Helper()
+	req := withSession(readEvent(t, "family-link-create"), session)
+	var body map[string]any
+	if err := json.Unmarshal([]byte(req.Body), &body); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range set {
+		if v == nil {
+			delete(body, k)
+		} else {
+			body[k] = v
+		}
+	}
+	b, _ := json.Marshal(body)
+	req.Body = string(b)
+	return req
+}
+
+// withAlertPhone is the sample link, alerts on, with the number they go to.
+var withAlertPhone = map[string]any{"alerts": true, "alertPhone": alertPhone}
+
 func TestFamilyLinks(t *testing.T) {
 	f := newFixture(t)
 	check := f.checkContract
-	_, session := f.signedIn(t, "signup")
+	memberID, session := f.signedIn(t, "signup")
+	ctx := context.Background()
 
 	// A refused link changes nothing.
 	before := f.items()
@@ -585,8 +613,41 @@ func TestFamilyLinks(t *testing.T) {
 		t.Errorf("bad label: %d %s", resp.StatusCode, resp.Body)
 	}
 
+	// Alerts need a number to go to; a number needs alerts to be kept; a number must be one.
+	for _, tt := range []struct {
+		name, code, field string
+		set               map[string]any
+	}{
+		{"alerts without a number", "alert_phone_required", "alertPhone", map[string]any{"alerts": true, "alertPhone": nil}},
+		{"alerts with an empty number", "alert_phone_required", "alertPhone", map[string]any{"alerts": true, "alertPhone": " "}},
+		{"a number without alerts", "alert_phone_unused", "alertPhone", map[string]any{"alerts": false, "alertPhone": alertPhone}},
+		{"a landline", "invalid_phone", "alertPhone", map[string]any{"alerts": true, "alertPhone": "010-8888 8888"}},
+		{"not a number", "invalid_phone", "alertPhone", map[string]any{"alerts": true, "alertPhone": "妈妈的女儿"}},
+		{"alerts by no channel", "invalid_alert_channel", "alertChannel", map[string]any{"alerts": true, "alertPhone": alertPhone, "alertChannel": "none"}},
+	} {
+		before := f.items()
+		req := linkReq(t, session, tt.set)
+		resp, body := f.invoke(req)
+		check(req, resp)
+		code, field := errCode(body)
+		e, _ := body["error"].(map[string]any)
+		msg, _ := e["message"].(string)
+		if resp.StatusCode != 400 || code != tt.code || field != tt.field || msg == "" || strings.HasPrefix(msg, "error.") {
+			t.Errorf("%s: %d %s, want 400 %s on %s with a message", tt.name, resp.StatusCode, resp.Body, tt.code, tt.field)
+		}
+		if f.items() != before {
+			t.Errorf("%s: items %d → %d, want nothing written", tt.name, before, f.items())
+		}
+	}
+	if links, err := f.store.AlertLinks(ctx, storeID, memberID, f.now); err != nil || len(links) != 0 {
+		t.Errorf("AlertLinks after refusals = %v, %v; want none", links, err)
+	}
+
 	f.calls.Reset()
-	req = withSession(readEvent(t, "family-link-create"), session)
+	req = linkReq(t, session, map[string]any{"alerts": true, "alertPhone": alertPhone, "alertChannel": "sms"})
+	if err := contract.CheckRequest(req.RouteKey, []byte(req.Body)); err != nil {
+		t.Errorf("the request breaks the OpenAPI contract: %v", err)
+	}
 	resp, body = f.invoke(req)
 	check(req, resp)
 	if resp.StatusCode != 201 {
@@ -594,6 +655,17 @@ func TestFamilyLinks(t *testing.T) {
 	}
 	if n := f.calls.Total(); n > 2 {
 		t.Errorf("creating a link made %d AWS calls, want ≤ 2:\n%s", n, f.calls.Snapshot())
+	}
+	if body["alerts"] != true || body["alertPhone"] != "+86 139****9000" || body["alertChannel"] != "sms" {
+		t.Errorf("created link = %s, want alerts by sms to +86 139****9000", resp.Body)
+	}
+	if strings.Contains(resp.Body, "00139000") || strings.Contains(f.logs.String(), "00139000") {
+		t.Errorf("the alert number came back or was logged in full:\n%s\n%s", resp.Body, f.logs.String())
+	}
+	alerting, err := f.store.AlertLinks(ctx, storeID, memberID, f.now)
+	if err != nil || len(alerting) != 1 || alerting[0].ID != body["id"] || alerting[0].AlertPhone.E164() != "+8613900139000" ||
+		alerting[0].AlertChannel != "sms" {
+		t.Errorf("AlertLinks = %+v, %v; want the new link, by sms to +8613900139000", alerting, err)
 	}
 	linkID := body["id"].(string)
 	url := body["url"].(string)
@@ -618,8 +690,9 @@ func TestFamilyLinks(t *testing.T) {
 
 	resp, body = f.invoke(withSession(readEvent(t, "me"), session))
 	links, _ := body["familyLinks"].([]any)
-	if len(links) != 1 || links[0].(map[string]any)["lastUsedAt"] == nil || links[0].(map[string]any)["url"] != nil {
-		t.Errorf("my page links = %v (want one, with its last use, without its URL)", links)
+	if len(links) != 1 || links[0].(map[string]any)["lastUsedAt"] == nil || links[0].(map[string]any)["url"] != nil ||
+		links[0].(map[string]any)["alertPhone"] != "+86 139****9000" {
+		t.Errorf("my page links = %v (want one, with its last use and masked alert number, without its URL)", links)
 	}
 
 	// Another senior cannot revoke it.
@@ -645,9 +718,12 @@ func TestFamilyLinks(t *testing.T) {
 	if code, _ := errCode(body); resp.StatusCode != 404 || code != "family_link_not_found" {
 		t.Errorf("revoked link: %d %s", resp.StatusCode, resp.Body)
 	}
+	if links, err := f.store.AlertLinks(ctx, storeID, memberID, f.now); err != nil || len(links) != 0 {
+		t.Errorf("AlertLinks after revoking = %v, %v; want none", links, err)
+	}
 
 	// A link expires; garbage never reaches the table; at most ten at a time.
-	resp, body = f.invoke(withSession(readEvent(t, "family-link-create"), session))
+	resp, body = f.invoke(linkReq(t, session, withAlertPhone))
 	url = body["url"].(string)
 	expiring := url[strings.LastIndex(url, "/f/")+3:]
 	for _, tok := range []string{"not-a-token", strings.Repeat("A", 43) + "=="} {
@@ -656,16 +732,22 @@ func TestFamilyLinks(t *testing.T) {
 		}
 	}
 	for i := 2; i <= 10; i++ {
-		if resp, _ := f.invoke(withSession(readEvent(t, "family-link-create"), session)); resp.StatusCode != 201 {
+		if resp, _ := f.invoke(linkReq(t, session, withAlertPhone)); resp.StatusCode != 201 {
 			t.Fatalf("link %d: %d", i, resp.StatusCode)
 		}
 	}
-	if resp, body := f.invoke(withSession(readEvent(t, "family-link-create"), session)); resp.StatusCode != 409 {
+	if resp, body := f.invoke(linkReq(t, session, withAlertPhone)); resp.StatusCode != 409 {
 		t.Errorf("eleventh link: %d %v, want 409 too_many_family_links", resp.StatusCode, body)
+	}
+	if links, err := f.store.AlertLinks(ctx, storeID, memberID, f.now); err != nil || len(links) != 10 {
+		t.Errorf("AlertLinks of ten links = %d, %v; want 10", len(links), err)
 	}
 	f.now = f.now.AddDate(0, 0, 30)
 	if resp, _ := f.invoke(familyReq(t, expiring)); resp.StatusCode != 404 {
 		t.Errorf("expired link: %d, want 404", resp.StatusCode)
+	}
+	if links, err := f.store.AlertLinks(ctx, storeID, memberID, f.now); err != nil || len(links) != 0 {
+		t.Errorf("AlertLinks of expired links = %v, %v; want none", links, err)
 	}
 }
 
@@ -675,7 +757,7 @@ func TestUpdateExportErase(t *testing.T) {
 	f := newFixture(t)
 	check := f.checkContract
 	memberID, session := f.signedIn(t, "signup")
-	resp, body := f.invoke(withSession(readEvent(t, "family-link-create"), session))
+	resp, body := f.invoke(linkReq(t, session, withAlertPhone))
 	if resp.StatusCode != 201 {
 		t.Fatalf("create link: %d %s", resp.StatusCode, resp.Body)
 	}
@@ -712,6 +794,11 @@ func TestUpdateExportErase(t *testing.T) {
 	if resp.StatusCode != 200 || body["phone"] != "+8613800138000" || !strings.Contains(resp.Headers["content-disposition"], "attachment") {
 		t.Fatalf("export: %d %s", resp.StatusCode, resp.Body)
 	}
+	// The number the senior gave for their link's alerts is theirs to take away in full too.
+	if links, _ := body["familyLinks"].([]any); len(links) != 1 || links[0].(map[string]any)["alertPhone"] != "+8613900139000" ||
+		links[0].(map[string]any)["alertChannel"] != "voice" {
+		t.Errorf("exported links = %v, want one with its alert number in full", body["familyLinks"])
+	}
 	history, _ := body["consentHistory"].([]any)
 	if len(history) != 4 { // service, health, marketing at signup; marketing granted later
 		t.Errorf("consent history = %v, want 4 records", history)
@@ -741,7 +828,7 @@ func TestUpdateExportErase(t *testing.T) {
 	for _, it := range out.Items {
 		raw, _ := json.Marshal(it)
 		s := string(raw)
-		if strings.Contains(s, memberID) || strings.Contains(s, phoneDigits) || strings.Contains(s, "王秀英") {
+		if strings.Contains(s, memberID) || strings.Contains(s, phoneDigits) || strings.Contains(s, "13900139000") || strings.Contains(s, "王秀英") {
 			if !strings.Contains(s, "OUTBOX") { // the development outbox keeps what it "sent" for 7 days
 				t.Errorf("erasure left an item: %s", s)
 			}
@@ -788,7 +875,7 @@ func TestReferral(t *testing.T) {
 func TestGuessingIsLimited(t *testing.T) {
 	f := newFixture(t)
 	_, session := f.signedIn(t, "signup")
-	resp, body := f.invoke(withSession(readEvent(t, "family-link-create"), session))
+	resp, body := f.invoke(linkReq(t, session, withAlertPhone))
 	if resp.StatusCode != 201 {
 		t.Fatalf("create link: %d %s", resp.StatusCode, resp.Body)
 	}

@@ -65,27 +65,33 @@ type meJSON struct {
 }
 
 type familyLinkJSON struct {
-	Label   string `json:"label"`
-	Scope   string `json:"scope"`
-	Alerts  bool   `json:"alerts"`
-	TTLDays *int   `json:"ttlDays"`
+	Label        string `json:"label"`
+	Scope        string `json:"scope"`
+	Alerts       bool   `json:"alerts"`
+	AlertPhone   string `json:"alertPhone"`
+	AlertChannel string `json:"alertChannel"`
+	TTLDays      *int   `json:"ttlDays"`
 }
 
 // linkJSON is a family link as its senior sees it; URL is there only in the answer to the
-// create (the token is never stored, so it cannot be shown again).
+// create (the token is never stored, so it cannot be shown again). AlertPhone is masked, like
+// every number we send back, but in the export.
 type linkJSON struct {
-	ID         string     `json:"id"`
-	URL        string     `json:"url,omitempty"`
-	Label      string     `json:"label"`
-	Scope      string     `json:"scope"`
-	Alerts     bool       `json:"alerts"`
-	CreatedAt  time.Time  `json:"createdAt"`
-	ExpiresAt  time.Time  `json:"expiresAt"`
-	LastUsedAt *time.Time `json:"lastUsedAt,omitempty"`
+	ID           string     `json:"id"`
+	URL          string     `json:"url,omitempty"`
+	Label        string     `json:"label"`
+	Scope        string     `json:"scope"`
+	Alerts       bool       `json:"alerts"`
+	AlertPhone   string     `json:"alertPhone,omitempty"`
+	AlertChannel string     `json:"alertChannel,omitempty"`
+	CreatedAt    time.Time  `json:"createdAt"`
+	ExpiresAt    time.Time  `json:"expiresAt"`
+	LastUsedAt   *time.Time `json:"lastUsedAt,omitempty"`
 }
 
 func toLinkJSON(l member.FamilyLink) linkJSON {
 	out := linkJSON{ID: l.ID, Label: l.Label, Scope: string(l.Scope), Alerts: l.Alerts,
+		AlertPhone: l.AlertPhone.Masked(), AlertChannel: string(l.AlertChannel),
 		CreatedAt: l.CreatedAt.UTC(), ExpiresAt: l.ExpiresAt.UTC()}
 	if !l.LastUsedAt.IsZero() {
 		t := l.LastUsedAt.UTC()
@@ -248,7 +254,7 @@ func (in patchMeJSON) patch() member.ProfilePatch {
 }
 
 // exportJSON is everything Yinling holds about a member, for them to take away (PIPL): the full
-// phone number included, since it is theirs.
+// phone numbers included — theirs, and those they gave for their links' alerts.
 type exportJSON struct {
 	ExportedAt     time.Time     `json:"exportedAt"`
 	Member         profileJSON   `json:"member"`
@@ -280,7 +286,9 @@ func toExportJSON(page dynamostore.MemberPage, history []member.Consent, now tim
 			Path: string(ms.Path), JoinedAt: ms.JoinedAt.UTC()})
 	}
 	for _, l := range page.Links {
-		out.FamilyLinks = append(out.FamilyLinks, toLinkJSON(l))
+		link := toLinkJSON(l)
+		link.AlertPhone = l.AlertPhone.E164()
+		out.FamilyLinks = append(out.FamilyLinks, link)
 	}
 	for _, c := range history {
 		out.ConsentHistory = append(out.ConsentHistory, consentRow{Kind: string(c.Kind), Granted: c.Granted, Version: c.Version, At: c.At.UTC()})

@@ -20,40 +20,57 @@ const typeFamilyLink = "familylink"
 // grandchild, few enough to review on one screen.
 const MaxFamilyLinks = 10
 
+// Family links.
+//
+//	create a link                Update member count + Put FAMILY#h + Put LINK#l            transaction
+//	open a family page           PK=FAMILY#<sha256(token)>, SK=FAMILY                       table
+//	revoke a link                Get LINK#l, then Delete FAMILY#h + LINK#l + member count   transaction
+//	links that asked for alerts  PK=STORE#s#MEMBER#m, SK begins_with LINK#                  table
+
 // familyLinkItem is stored twice: under the token's hash (what a family page reads) and in the
 // senior's partition (what "my page" lists). Both are written and deleted in one transaction, so
-// a revoked link stops working at once.
+// a revoked link stops working at once. AlertPhone is E.164, present only on a link with alerts.
 type familyLinkItem struct {
-	PK         string     `dynamodbav:"PK"`
-	SK         string     `dynamodbav:"SK"`
-	T          string     `dynamodbav:"T"`
-	ID         string     `dynamodbav:"ID"`
-	StoreID    string     `dynamodbav:"StoreID"`
-	MemberID   string     `dynamodbav:"MemberID"`
-	Label      string     `dynamodbav:"Label"`
-	Scope      string     `dynamodbav:"Scope"`
-	Alerts     bool       `dynamodbav:"Alerts"`
-	TokenHash  string     `dynamodbav:"TokenHash"`
-	CreatedBy  string     `dynamodbav:"CreatedBy"`
-	Consent    string     `dynamodbav:"Consent,omitempty"`
-	CreatedAt  time.Time  `dynamodbav:"CreatedAt"`
-	ValidUntil time.Time  `dynamodbav:"ValidUntil"`
-	LastUsedAt *time.Time `dynamodbav:"LastUsedAt,omitempty"`
-	ExpiresAt  int64      `dynamodbav:"ExpiresAt"`
+	PK           string     `dynamodbav:"PK"`
+	SK           string     `dynamodbav:"SK"`
+	T            string     `dynamodbav:"T"`
+	ID           string     `dynamodbav:"ID"`
+	StoreID      string     `dynamodbav:"StoreID"`
+	MemberID     string     `dynamodbav:"MemberID"`
+	Label        string     `dynamodbav:"Label"`
+	Scope        string     `dynamodbav:"Scope"`
+	Alerts       bool       `dynamodbav:"Alerts"`
+	AlertPhone   string     `dynamodbav:"AlertPhone,omitempty"`
+	AlertChannel string     `dynamodbav:"AlertChannel,omitempty"`
+	TokenHash    string     `dynamodbav:"TokenHash"`
+	CreatedBy    string     `dynamodbav:"CreatedBy"`
+	Consent      string     `dynamodbav:"Consent,omitempty"`
+	CreatedAt    time.Time  `dynamodbav:"CreatedAt"`
+	ValidUntil   time.Time  `dynamodbav:"ValidUntil"`
+	LastUsedAt   *time.Time `dynamodbav:"LastUsedAt,omitempty"`
+	ExpiresAt    int64      `dynamodbav:"ExpiresAt"`
 }
 
 func toFamilyLinkItem(l member.FamilyLink, pk, sk string) familyLinkItem {
 	return familyLinkItem{PK: pk, SK: sk, T: typeFamilyLink, ID: l.ID, StoreID: l.StoreID, MemberID: l.MemberID,
-		Label: l.Label, Scope: string(l.Scope), Alerts: l.Alerts, TokenHash: l.TokenHash, CreatedBy: l.CreatedBy,
+		Label: l.Label, Scope: string(l.Scope), Alerts: l.Alerts, AlertPhone: l.AlertPhone.E164(), AlertChannel: string(l.AlertChannel),
+		TokenHash: l.TokenHash, CreatedBy: l.CreatedBy,
 		Consent: string(l.Consent), CreatedAt: l.CreatedAt, ValidUntil: l.ExpiresAt, LastUsedAt: timePtr(l.LastUsedAt), ExpiresAt: ttl(l.ExpiresAt)}
 }
 
 func (it familyLinkItem) link() member.FamilyLink {
 	l := member.FamilyLink{ID: it.ID, StoreID: it.StoreID, MemberID: it.MemberID, Label: it.Label,
-		Scope: member.Scope(it.Scope), Alerts: it.Alerts, TokenHash: it.TokenHash, CreatedBy: it.CreatedBy,
+		Scope: member.Scope(it.Scope), Alerts: it.Alerts, AlertChannel: member.Channel(it.AlertChannel),
+		TokenHash: it.TokenHash, CreatedBy: it.CreatedBy,
 		Consent: member.LinkConsent(it.Consent), CreatedAt: it.CreatedAt, ExpiresAt: it.ValidUntil}
 	if it.LastUsedAt != nil {
 		l.LastUsedAt = *it.LastUsedAt
+	}
+	// Only the E.164 of a parsed Phone is ever written here. Were it garbled all the same, the
+	// link is left without a number, which AlertLinks skips, rather than failing every read of
+	// the link over one field.
+	if it.AlertPhone != "" {
+		l.AlertPhone, _ = member.ParsePhone(it.AlertPhone)
 	}
 	return l
 }
@@ -146,4 +163,39 @@ func (s *Store) TouchFamilyLink(ctx context.Context, l member.FamilyLink, now ti
 		return nil
 	}
 	return wrap("touch family link", err)
+}
+
+// AlertLinks returns a senior's links that are to be told when a medication reminder goes
+// unanswered: usable at now, with alerts on and a number to reach. One strongly consistent Query
+// of the senior's partition, so a link revoked a moment ago is never called; none is no error.
+func (s *Store) AlertLinks(ctx context.Context, store, memberID string, now time.Time) ([]member.FamilyLink, error) {
+	// memberLinkKey with no link id is the prefix every link of the senior shares, so the prefix
+	// cannot drift from the keys CreateFamilyLink writes.
+	pk, prefix := memberLinkKey(store, memberID, "")
+	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:              &s.table,
+		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :prefix)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":     &types.AttributeValueMemberS{Value: pk},
+			":prefix": &types.AttributeValueMemberS{Value: prefix},
+		},
+		// The member's FamilyLinks counter keeps their links at MaxFamilyLinks or fewer.
+		Limit:                  aws.Int32(MaxFamilyLinks),
+		ConsistentRead:         aws.Bool(true),
+		ReturnConsumedCapacity: capacity,
+	})
+	if err != nil {
+		return nil, wrap("alert links", err)
+	}
+	var items []familyLinkItem
+	if err := attributevalue.UnmarshalListOfMaps(res.Items, &items); err != nil {
+		return nil, wrap("alert links", err)
+	}
+	var links []member.FamilyLink
+	for _, it := range items {
+		if l := it.link(); l.Alerts && !l.AlertPhone.IsZero() && l.Usable(now) {
+			links = append(links, l)
+		}
+	}
+	return links, nil
 }

@@ -102,14 +102,28 @@ var (
 	// ErrLinkNotFound answers a token that is unknown, expired or revoked alike, so a holder
 	// learns nothing about links that are not theirs.
 	ErrLinkNotFound = &fail.Error{Kind: fail.NotFound, Code: "family_link_not_found"}
+	// ErrAlertPhoneRequired refuses alerts with no number to send them to.
+	ErrAlertPhoneRequired = &fail.Error{Kind: fail.Invalid, Code: "alert_phone_required", Field: "alertPhone"}
+	// ErrAlertPhoneUnused refuses a relative's number on a link without alerts: a number we would
+	// never call is personal data kept for no purpose (PIPL data minimisation).
+	ErrAlertPhoneUnused = &fail.Error{Kind: fail.Invalid, Code: "alert_phone_unused", Field: "alertPhone"}
+	// ErrInvalidAlertChannel refuses an alert channel other than voice or sms. It is not
+	// ErrInvalidChannel because that one offers "none", which means nothing for an alert.
+	ErrInvalidAlertChannel = &fail.Error{Kind: fail.Invalid, Code: "invalid_alert_channel", Field: "alertChannel"}
 )
 
 // FamilyLinkDraft is what a senior (or staff, with the senior's consent) submits.
 type FamilyLinkDraft struct {
-	Label   string // who it is for, e.g. 女儿, shown on the senior's page
-	Scope   Scope  // default ScopeView
-	Alerts  bool   // tell the holder when a medication reminder goes unanswered
-	TTLDays *int   // default DefaultLinkTTLDays
+	Label  string // who it is for, e.g. 女儿, shown on the senior's page
+	Scope  Scope  // default ScopeView
+	Alerts bool   // tell the holder when a medication reminder goes unanswered
+	// AlertPhone is the relative's number the alerts go to, in any form ParsePhone accepts:
+	// required with Alerts, refused without.
+	AlertPhone string
+	// AlertChannel is how alerts reach AlertPhone: ChannelVoice (the default) or ChannelSMS.
+	// It is ignored without Alerts.
+	AlertChannel Channel
+	TTLDays      *int // default DefaultLinkTTLDays
 	// Consent says how the senior agreed when staff make the link for them: in person at the
 	// counter, or on a phone call. Empty when the senior makes it themselves.
 	Consent LinkConsent
@@ -137,19 +151,23 @@ func ValidStaffConsent(c LinkConsent) error {
 
 // FamilyLink lets one relative see (and with ScopeHelper, help with) one senior's page.
 type FamilyLink struct {
-	ID         string
-	StoreID    string
-	MemberID   string
-	Label      string
-	Scope      Scope
-	Alerts     bool
-	TokenHash  string      // HashToken of the link's token; the token itself is shown once
-	CreatedBy  string      // the member's id, or the staff member's
-	Consent    LinkConsent // how the senior agreed, for a link staff made
-	CreatedAt  time.Time
-	ExpiresAt  time.Time
-	LastUsedAt time.Time
-	RevokedAt  time.Time
+	ID       string
+	StoreID  string
+	MemberID string
+	Label    string
+	Scope    Scope
+	Alerts   bool
+	// AlertPhone and AlertChannel (ChannelVoice or ChannelSMS) say where and how the holder is
+	// told of an unanswered medication reminder; both are set exactly when Alerts is.
+	AlertPhone   Phone
+	AlertChannel Channel
+	TokenHash    string      // HashToken of the link's token; the token itself is shown once
+	CreatedBy    string      // the member's id, or the staff member's
+	Consent      LinkConsent // how the senior agreed, for a link staff made
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
+	LastUsedAt   time.Time
+	RevokedAt    time.Time
 }
 
 // NewFamilyLink validates d and returns a link to m's page created by createdBy at now, without
@@ -170,20 +188,49 @@ func NewFamilyLink(m Member, createdBy string, d FamilyLinkDraft, now time.Time)
 	if ttl < 1 || ttl > MaxLinkTTLDays {
 		return FamilyLink{}, "", ErrInvalidTTL
 	}
+	phone, channel, err := alertTarget(d)
+	if err != nil {
+		return FamilyLink{}, "", err
+	}
 	now = now.UTC().Truncate(time.Second)
 	token := NewToken()
 	return FamilyLink{
-		StoreID:   m.StoreID,
-		MemberID:  m.ID,
-		Label:     label,
-		Scope:     scope,
-		Alerts:    d.Alerts,
-		TokenHash: HashToken(token),
-		CreatedBy: createdBy,
-		Consent:   d.Consent,
-		CreatedAt: now,
-		ExpiresAt: now.AddDate(0, 0, ttl),
+		StoreID:      m.StoreID,
+		MemberID:     m.ID,
+		Label:        label,
+		Scope:        scope,
+		Alerts:       d.Alerts,
+		AlertPhone:   phone,
+		AlertChannel: channel,
+		TokenHash:    HashToken(token),
+		CreatedBy:    createdBy,
+		Consent:      d.Consent,
+		CreatedAt:    now,
+		ExpiresAt:    now.AddDate(0, 0, ttl),
 	}, token, nil
+}
+
+// alertTarget returns where and how d's alerts go: a number and a channel with Alerts, nothing
+// without. The channel is checked either way, so a misspelt one is never silently dropped.
+func alertTarget(d FamilyLinkDraft) (Phone, Channel, error) {
+	channel, err := ParseChannel(string(d.AlertChannel))
+	if err != nil || channel == ChannelNone {
+		return Phone{}, "", ErrInvalidAlertChannel
+	}
+	given := strings.TrimSpace(d.AlertPhone) != ""
+	switch {
+	case !d.Alerts && given:
+		return Phone{}, "", ErrAlertPhoneUnused
+	case !d.Alerts:
+		return Phone{}, "", nil
+	case !given:
+		return Phone{}, "", ErrAlertPhoneRequired
+	}
+	phone, err := ParsePhone(d.AlertPhone)
+	if err != nil {
+		return Phone{}, "", ErrInvalidPhone.OnField("alertPhone")
+	}
+	return phone, channel, nil
 }
 
 // Usable reports whether l still opens the senior's page at now: not revoked, not expired.

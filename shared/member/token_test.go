@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"yinling/shared/fail"
 )
 
 func TestNewToken(t *testing.T) {
@@ -102,6 +104,7 @@ func TestNewFamilyLink(t *testing.T) {
 	now := time.Date(2026, 11, 23, 8, 0, 0, 123, time.UTC)
 	day := now.Truncate(time.Second)
 	m := Member{ID: "M1", StoreID: "S1"}
+	phone, abroad := mustPhone(t, "+8613900139000"), mustPhone(t, "+447700900123")
 	tests := []struct {
 		name    string
 		draft   FamilyLinkDraft
@@ -110,8 +113,9 @@ func TestNewFamilyLink(t *testing.T) {
 	}{
 		{"defaults", FamilyLinkDraft{Label: " 女儿 "},
 			FamilyLink{StoreID: "S1", MemberID: "M1", Label: "女儿", Scope: ScopeView, CreatedBy: "M1", CreatedAt: day, ExpiresAt: day.AddDate(0, 0, 30)}, nil},
-		{"helper with alerts for 180 days", FamilyLinkDraft{Label: "儿子 小明", Scope: ScopeHelper, Alerts: true, TTLDays: ptr(180)},
-			FamilyLink{StoreID: "S1", MemberID: "M1", Label: "儿子 小明", Scope: ScopeHelper, Alerts: true, CreatedBy: "M1", CreatedAt: day, ExpiresAt: day.AddDate(0, 0, 180)}, nil},
+		{"helper with alerts for 180 days", FamilyLinkDraft{Label: "儿子 小明", Scope: ScopeHelper, Alerts: true, AlertPhone: "+86 139-0013-9000", TTLDays: ptr(180)},
+			FamilyLink{StoreID: "S1", MemberID: "M1", Label: "儿子 小明", Scope: ScopeHelper, Alerts: true, AlertPhone: phone,
+				AlertChannel: ChannelVoice, CreatedBy: "M1", CreatedAt: day, ExpiresAt: day.AddDate(0, 0, 180)}, nil},
 		{"one day", FamilyLinkDraft{Label: "Daughter 👩", TTLDays: ptr(1)},
 			FamilyLink{StoreID: "S1", MemberID: "M1", Label: "Daughter 👩", Scope: ScopeView, CreatedBy: "M1", CreatedAt: day, ExpiresAt: day.AddDate(0, 0, 1)}, nil},
 		{"no label", FamilyLinkDraft{Label: "  "}, FamilyLink{}, ErrInvalidLabel},
@@ -121,12 +125,32 @@ func TestNewFamilyLink(t *testing.T) {
 		{"ttl 0", FamilyLinkDraft{Label: "女儿", TTLDays: ptr(0)}, FamilyLink{}, ErrInvalidTTL},
 		{"ttl 181", FamilyLinkDraft{Label: "女儿", TTLDays: ptr(181)}, FamilyLink{}, ErrInvalidTTL},
 		{"ttl negative", FamilyLinkDraft{Label: "女儿", TTLDays: ptr(-30)}, FamilyLink{}, ErrInvalidTTL},
+		{"alerts by voice", FamilyLinkDraft{Label: "女儿", Alerts: true, AlertPhone: "139 0013 9000"},
+			FamilyLink{StoreID: "S1", MemberID: "M1", Label: "女儿", Scope: ScopeView, Alerts: true, AlertPhone: phone,
+				AlertChannel: ChannelVoice, CreatedBy: "M1", CreatedAt: day, ExpiresAt: day.AddDate(0, 0, 30)}, nil},
+		{"alerts by sms abroad", FamilyLinkDraft{Label: "儿子", Alerts: true, AlertPhone: "0044 7700 900123", AlertChannel: ChannelSMS},
+			FamilyLink{StoreID: "S1", MemberID: "M1", Label: "儿子", Scope: ScopeView, Alerts: true, AlertPhone: abroad,
+				AlertChannel: ChannelSMS, CreatedBy: "M1", CreatedAt: day, ExpiresAt: day.AddDate(0, 0, 30)}, nil},
+		{"channel without alerts is dropped", FamilyLinkDraft{Label: "女儿", AlertChannel: ChannelSMS},
+			FamilyLink{StoreID: "S1", MemberID: "M1", Label: "女儿", Scope: ScopeView, CreatedBy: "M1", CreatedAt: day, ExpiresAt: day.AddDate(0, 0, 30)}, nil},
+		{"alerts without a phone", FamilyLinkDraft{Label: "女儿", Alerts: true}, FamilyLink{}, ErrAlertPhoneRequired},
+		{"alerts with a blank phone", FamilyLinkDraft{Label: "女儿", Alerts: true, AlertPhone: " \u3000"}, FamilyLink{}, ErrAlertPhoneRequired},
+		{"phone without alerts", FamilyLinkDraft{Label: "女儿", AlertPhone: "13900139000"}, FamilyLink{}, ErrAlertPhoneUnused},
+		{"bad phone without alerts", FamilyLinkDraft{Label: "女儿", AlertPhone: "12345"}, FamilyLink{}, ErrAlertPhoneUnused},
+		{"landline for alerts", FamilyLinkDraft{Label: "女儿", Alerts: true, AlertPhone: "010 8888 8888"}, FamilyLink{}, ErrInvalidPhone},
+		{"garbage for alerts", FamilyLinkDraft{Label: "女儿", Alerts: true, AlertPhone: "call me"}, FamilyLink{}, ErrInvalidPhone},
+		{"no channel for alerts", FamilyLinkDraft{Label: "女儿", Alerts: true, AlertPhone: "13900139000", AlertChannel: ChannelNone},
+			FamilyLink{}, ErrInvalidAlertChannel},
+		{"unknown channel", FamilyLinkDraft{Label: "女儿", AlertChannel: "wechat"}, FamilyLink{}, ErrInvalidAlertChannel},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, token, err := NewFamilyLink(m, "M1", tt.draft, now)
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("NewFamilyLink() error = %v, want %v", err, tt.wantErr)
+			}
+			if e, ok := fail.As(err); ok && errors.Is(tt.wantErr, ErrInvalidPhone) && e.Field != "alertPhone" {
+				t.Errorf("NewFamilyLink() error on field %q, want alertPhone", e.Field)
 			}
 			if err != nil {
 				if token != "" {
@@ -136,11 +160,20 @@ func TestNewFamilyLink(t *testing.T) {
 				t.Errorf("NewFamilyLink() token %q, hash %q", token, got.TokenHash)
 			}
 			tt.want.TokenHash = got.TokenHash
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			if diff := cmp.Diff(tt.want, got, cmp.Comparer(func(a, b Phone) bool { return a == b })); diff != "" {
 				t.Errorf("NewFamilyLink() (-want +got):\n%s", diff)
 			}
 		})
 	}
+}
+
+func mustPhone(t *testing.T, s string) Phone {
+	t.Helper()
+	p, err := ParsePhone(s)
+	if err != nil {
+		t.Fatalf("ParsePhone(%q): %v", s, err)
+	}
+	return p
 }
 
 func TestFamilyLinkUsable(t *testing.T) {

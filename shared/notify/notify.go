@@ -4,6 +4,7 @@
 //	awsvoice     a phone call that speaks the text (AWS End User Messaging SMS and Voice v2)
 //	awssms       a text message with a link to the H5 page (the same AWS API)
 //	aliyunvoice  a phone call to a mainland China number (Aliyun voice notification)
+//	wecom        a push to a WeCom group through its robot's webhook, 20 a minute per robot
 //	outbox       local development: every message lands in the table and on a dev page
 //
 // AWS cannot place voice calls to mainland China numbers (+86), which is what a senior of a
@@ -33,8 +34,8 @@ import (
 type Channel string
 
 // Channels. ChannelOutbox is a store's configuration for local development: every message is
-// written to the table instead of being sent. (The WeCom robot adapter, with its limit of 20
-// messages a minute per robot, is not built yet.)
+// written to the table instead of being sent. ChannelWeCom pushes to a group through its
+// robot (package wecom), which shares the robot's 20 messages a minute through the table.
 const (
 	ChannelVoice  Channel = "voice"
 	ChannelSMS    Channel = "sms"
