@@ -179,8 +179,10 @@ const (
 	indexDue   = "Due"
 	skReminder = "REMINDER"
 	skOccPfx   = "OCC#"
-	dueShards  = 10
 )
+
+// DueShards is how many shards each minute of the Due index has.
+const DueShards = 10
 
 func reminderPK(store, reminder string) string { return storePK(store) + "#REMINDER#" + reminder }
 
@@ -212,7 +214,7 @@ func broadcastDeliveriesKey(store, broadcast, state, member string) (pk, sk stri
 	return storePK(store) + "#BROADCAST#" + broadcast, state + "#" + member
 }
 
-// The Due index places something due at minute m (UTC, dueMinuteLayout) in one of dueShards
+// The Due index places something due at minute m (UTC, dueMinuteLayout) in one of DueShards
 // shards chosen by its reminder's id, so that no minute's bucket is a hot partition when 10,000
 // reminders ring at 08:00. Its sort key (DueSK) names the item: "<store>#<reminder>" for a
 // reminder's next occurrence, "<store>#<reminder>#<occ>#<attempt>" for a delivery held back by
@@ -230,7 +232,7 @@ func dueShard(id string) int {
 		h ^= uint32(id[i])
 		h *= 16777619
 	}
-	return int(h % dueShards)
+	return int(h % DueShards)
 }
 
 // dispatchWatermarkKey is the last minute the dispatcher finished: global, like the schedule.

@@ -35,6 +35,16 @@ func TestKeys(t *testing.T) {
 		{"group day", k(groupDayKey("s1", "G1", "2026-11-23")), kv{"STORE#s1#GROUP#G1#STATS", "DAY#2026-11-23"}},
 		{"group referrer", k(groupReferrerKey("s1", "G1", "M1")), kv{"STORE#s1#GROUP#G1#STATS", "REFERRER#M1"}},
 		{"family token", k(familyTokenKey("ab")), kv{"FAMILY#ab", "FAMILY"}},
+		{"reminder", k(reminderKey("s1", "R1")), kv{"STORE#s1#REMINDER#R1", "REMINDER"}},
+		{"ack", k(ackKey("s1", "R1", "20261123T0000Z")), kv{"STORE#s1#REMINDER#R1", "OCC#20261123T0000Z"}},
+		{"delivery", k(deliveryKey("s1", "R1", "20261123T0000Z", "A0")), kv{"STORE#s1#REMINDER#R1", "OCC#20261123T0000Z#A0"}},
+		{"member reminders", k(memberRemindersKey("s1", "M1", "2026-11-23T08:00:00Z", "R1")), kv{"STORE#s1#MEMBER#M1#REMINDERS", "2026-11-23T08:00:00Z#R1"}},
+		{"broadcast deliveries", k(broadcastDeliveriesKey("s1", "B1", "sent", "M1")), kv{"STORE#s1#BROADCAST#B1", "sent#M1"}},
+		{"due", kv{duePK("2026-11-23T00:00", 7), ""}, kv{"DUE#2026-11-23T00:00#7", ""}},
+		{"dispatch watermark", k(dispatchWatermarkKey()), kv{"DISPATCHER", "WATERMARK"}},
+		{"reminder link", k(reminderLinkKey("ab")), kv{"RLINK#ab", "RLINK"}},
+		{"staff alert", k(staffAlertKey("s1", "20261123T0000Z", "R1", "20261123T0000Z")), kv{"STORE#s1#ALERTS", "20261123T0000Z#R1#20261123T0000Z"}},
+		{"robot minute", k(robotMinuteKey("s1", "ab", "202611230800")), kv{"STORE#s1#ROBOT#ab", "MINUTE#202611230800"}},
 		{"member link", k(memberLinkKey("s1", "M1", "L1")), kv{"STORE#s1#MEMBER#M1", "LINK#L1"}},
 		{"guesses", k(guessKey("family", "ab12", "202611230800")), kv{"GUESS#family#ab12", "202611230800"}},
 		{"group active", k(groupActiveKey("s1", "G1", "M1")), kv{"STORE#s1#GROUP#G1#STATS", "ACTIVE#M1"}},
@@ -79,6 +89,16 @@ func TestTenantKeysStartWithStore(t *testing.T) {
 	for _, pk := range pks {
 		if pk != "STORE#s" && !strings.HasPrefix(pk, "STORE#s#") {
 			t.Errorf("tenant key %q does not start with STORE#<store>", pk)
+		}
+	}
+}
+
+// The shard of an id is part of the persistent contract: a changed hash would strand every
+// reminder waiting in the Due index.
+func TestDueShard(t *testing.T) {
+	for id, want := range map[string]int{"rm001": 1, "": 1, "01JDQ7Z6W3V8G0X5Y4K2M9N1PA": 2} {
+		if got := dueShard(id); got != want {
+			t.Errorf("dueShard(%q) = %d, want %d", id, got, want)
 		}
 	}
 }
