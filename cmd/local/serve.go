@@ -185,6 +185,10 @@ func (s *localStack) start(log *slog.Logger) (stop func()) {
 // the machine: messages go to the outbox (the dev page), never to a real phone.
 var localValues = map[string]string{
 	"NOTIFY_MODE": "outbox",
+	// The acknowledgement ladder's spacing, ten minutes in AWS, is ten seconds here, so a
+	// developer sees a reminder retried and escalated to the family within a minute.
+	"ACK_CHECK_DELAY_SECONDS": "10",
+	"RETRY_DELAY_SECONDS":     "10",
 }
 
 // stack is every function of the template, mounted the way AWS would trigger it.

@@ -131,7 +131,7 @@ func (p *provider) Send(ctx context.Context, m notify.Message) (notify.Receipt, 
 }
 
 type harness struct {
-	t          *testing.T
+	t          testing.TB
 	env        *testenv.Env
 	st         *dynamostore.Store
 	clock      *clock
@@ -201,7 +201,7 @@ func (h *harness) seed(i int, at time.Time, alertLink bool) reminder.Reminder {
 
 var shanghai, _ = time.LoadLocation("Asia/Shanghai")
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -213,6 +213,11 @@ func must(t *testing.T, err error) {
 // crash fails the whole batch. Failed messages are made visible again at once (the test's time
 // runs faster than SQS's visibility timeout). It returns how many messages it received.
 func (h *harness) pump(url string, handle func(context.Context, events.SQSEvent) (events.SQSEventResponse, error)) int {
+	return h.pumpCopies(url, handle, 1+rand.IntN(3))
+}
+
+// pumpCopies is pump with a given number of copies.
+func (h *harness) pumpCopies(url string, handle func(context.Context, events.SQSEvent) (events.SQSEventResponse, error), copies int) int {
 	ctx := context.Background()
 	out, err := h.env.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &url, MaxNumberOfMessages: 10,
 		VisibilityTimeout: 30, MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameApproximateReceiveCount}})
@@ -226,7 +231,6 @@ func (h *harness) pump(url string, handle func(context.Context, events.SQSEvent)
 	for _, m := range out.Messages {
 		ev.Records = append(ev.Records, events.SQSMessage{MessageId: *m.MessageId, Body: *m.Body, ReceiptHandle: *m.ReceiptHandle})
 	}
-	copies := 1 + rand.IntN(3)
 	failed := map[string]bool{}
 	for range copies {
 		resp, crashed := h.invoke(handle, ev)
@@ -245,13 +249,19 @@ func (h *harness) pump(url string, handle func(context.Context, events.SQSEvent)
 			failed[f.ItemIdentifier] = true
 		}
 	}
-	for _, m := range out.Messages {
+	var done []sqstypes.DeleteMessageBatchRequestEntry
+	for i, m := range out.Messages {
 		if failed[*m.MessageId] {
 			_, err = h.env.SQS.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: &url, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0})
-		} else {
-			_, err = h.env.SQS.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &url, ReceiptHandle: m.ReceiptHandle})
+			if err != nil {
+				h.t.Fatal(err)
+			}
+			continue
 		}
-		if err != nil {
+		done = append(done, sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), ReceiptHandle: m.ReceiptHandle})
+	}
+	if len(done) > 0 { // as Lambda's poller does: one batch delete
+		if _, err := h.env.SQS.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: &url, Entries: done}); err != nil {
 			h.t.Fatal(err)
 		}
 	}
