@@ -160,8 +160,12 @@ func (h *Handler) shard(ctx context.Context, m time.Time, shard int, now time.Ti
 				released = append(released, ref)
 			case due.Reminder.Status == reminder.StatusActive && due.Reminder.NextAt.Equal(m):
 				r := due.Reminder
+				attempt := queues.Attempt(0)
+				if r.MemberID == "" { // a group's reminder: posted to its WeCom robot
+					attempt = queues.RobotAttempt
+				}
 				ref := dynamostore.DeliveryRef{StoreID: r.StoreID, ReminderID: r.ID, MemberID: r.MemberID,
-					Occurrence: reminder.OccurrenceID(r.NextAt), Attempt: queues.Attempt(0), Broadcast: r.BroadcastID}
+					Occurrence: reminder.OccurrenceID(r.NextAt), Attempt: attempt, Broadcast: r.BroadcastID}
 				msgs = append(msgs, deliver(ref))
 				advances = append(advances, dynamostore.Advance{Reminder: r.Advance(r.NextAt, now), Was: r.NextAt})
 			}

@@ -20,7 +20,8 @@ const (
 )
 
 // Deliver is one delivery of one occurrence: Attempt "A0" is the first call to the senior,
-// "A1"… the retries, "F<link>" the alert to one family link, "S" the alert to staff.
+// "A1"… the retries, "F<link>" the alert to one family link, "S" the alert to staff, "W" the
+// post of a group reminder to the group's WeCom robot (Member is then empty).
 type Deliver struct {
 	Store      string `json:"store"`
 	Reminder   string `json:"reminder"`
@@ -50,6 +51,10 @@ func FamilyAttempt(link string) string { return "F" + link }
 
 // StaffAttempt names the alert to staff.
 const StaffAttempt = "S"
+
+// RobotAttempt names the post of a group reminder (one without a member) to its group's WeCom
+// robot.
+const RobotAttempt = "W"
 
 // AttemptNumber returns n of an "A<n>" attempt, and false for any other attempt.
 func AttemptNumber(a string) (int, bool) {
