@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -146,13 +147,25 @@ func TestHandleEvents(t *testing.T) {
 		{event: "create-group-not-json", status: 415, code: "unsupported_media_type", lang: "zh"},
 		{event: "create-group-empty", status: 400, code: "body_required", lang: "zh"},
 		{event: "create-group-member-role", status: 403, code: "forbidden", lang: "zh"},
+		{event: "create-group-robot", status: 201, maxCalls: 2, want: map[string]any{
+			"name": "太极拳晨练", "robot": map[string]any{"configured": true, "key": "693a****cafe"}}},
+		{event: "create-group-robot", status: 400, code: "invalid_robot_key", field: "robotKey", lang: "zh", maxCalls: 1,
+			body: `{"name": "太极拳晨练", "robotKey": "https://qyapi.weixin.qq.com.evil.example/cgi-bin/webhook/send?key=` + robotKey + `"}`},
+		{event: "create-group-en", status: 400, code: "invalid_robot_key", field: "robotKey", lang: "en", maxCalls: 1,
+			body: `{"name": "Morning walkers", "robotKey": "693a91f6 7aaa"}`},
 		{event: "get-group", status: 200, maxCalls: 1, want: map[string]any{
-			"id": groupID, "name": "邻里健康群", "joinCode": "SEED2345", "joinUrl": baseURL + "/join/SEED2345"}},
+			"id": groupID, "name": "邻里健康群", "joinCode": "SEED2345", "joinUrl": baseURL + "/join/SEED2345",
+			"robot": map[string]any{"configured": false}}},
 		{event: "get-group-other-store", status: 404, code: "group_not_found", lang: "zh", maxCalls: 1},
 		{event: "get-group-bad-id", status: 404, code: "group_not_found", lang: "zh"},
 		{event: "update-group", status: 200, maxCalls: 1, want: map[string]any{
 			"id": groupID, "name": "幸福里健康群（一群）", "pushCap": 3.0, "covenant": "互相尊重", "joinCode": "SEED2345"}},
+		{event: "update-group", status: 200, maxCalls: 1, body: `{"robotKey": "` + robotKey + `"}`, want: map[string]any{
+			"name": "邻里健康群", "robot": map[string]any{"configured": true, "key": "693a****cafe"}}},
+		{event: "update-group", status: 400, code: "invalid_robot_key", field: "robotKey", lang: "zh",
+			body: `{"name": "新名字", "robotKey": "http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=` + robotKey + `"}`},
 		{event: "update-group-empty", status: 400, code: "empty_update", lang: "zh"},
+		{event: "update-group-empty", status: 400, code: "empty_update", lang: "zh", body: `{"robotKey": null}`},
 		{event: "update-group-other-store", status: 404, code: "group_not_found", lang: "zh", maxCalls: 1},
 		{event: "create-invite", status: 201, maxCalls: 1, want: map[string]any{
 			"groupId": groupID, "maxUses": 20.0, "expiresAt": "2026-11-30T08:00:00Z"}},
@@ -309,6 +322,116 @@ func TestHandleEvents(t *testing.T) {
 				t.Errorf("body (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// robotKey is the key of the WeCom robot in the create-group-robot sample.
+const robotKey = "693a91f6-7aaa-4c7b-a1c3-2b1fe4c2cafe"
+
+// A group's WeCom robot goes in as a webhook URL or a key, is stored as the key alone, and
+// comes back out only masked; "" removes it, null leaves it, and a bad address changes nothing.
+func TestGroupRobot(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	stored := func(t *testing.T, id string) string {
+		t.Helper()
+		g, err := f.store.GetGroup(ctx, storeID, id)
+		if err != nil {
+			t.Fatalf("GetGroup: %v", err)
+		}
+		return g.RobotKey
+	}
+	type robot struct {
+		Configured bool   `json:"configured"`
+		Key        string `json:"key"`
+	}
+	// send invokes req with body and returns the status and the group's robot as answered.
+	send := func(t *testing.T, req events.APIGatewayV2HTTPRequest, body string) (int, robot, string) {
+		t.Helper()
+		req.Body = body
+		resp := f.invokeRequest(t, req)
+		if strings.Contains(resp.Body, robotKey) || strings.Contains(resp.Body, "2b1fe4c2") {
+			t.Errorf("response names the robot's key: %s", resp.Body)
+		}
+		var out struct {
+			ID    string `json:"id"`
+			Robot robot  `json:"robot"`
+		}
+		if err := json.Unmarshal([]byte(resp.Body), &out); err != nil {
+			t.Fatalf("body is not JSON: %v", err)
+		}
+		return resp.StatusCode, out.Robot, out.ID
+	}
+	masked := robot{Configured: true, Key: "693a****cafe"}
+
+	create := request(t, "create-group-robot")
+	status, got, id := send(t, create, create.Body)
+	if status != 201 || got != masked {
+		t.Fatalf("create with a webhook URL: %d %+v, want 201 %+v", status, got, masked)
+	}
+	if k := stored(t, id); k != robotKey {
+		t.Fatalf("stored key = %q, want %q", k, robotKey)
+	}
+
+	patch := request(t, "update-group")
+	patch.PathParameters = map[string]string{"id": id}
+	patch.RawPath = "/api/admin/groups/" + id
+	patch.RequestContext.HTTP.Path = patch.RawPath
+	get := request(t, "get-group")
+	get.PathParameters = patch.PathParameters
+
+	if status, got, _ := send(t, get, ""); status != 200 || got != masked {
+		t.Errorf("get: %d %+v, want 200 %+v", status, got, masked)
+	}
+	if status, got, _ := send(t, patch, `{"name": "太极拳", "robotKey": null}`); status != 200 || got != masked {
+		t.Errorf("patch with robotKey null: %d %+v, want 200 %+v", status, got, masked)
+	}
+	if k := stored(t, id); k != robotKey {
+		t.Errorf("after robotKey null, stored key = %q, want it unchanged", k)
+	}
+
+	for _, bad := range []string{
+		"https://qyapi.weixin.qq.com.evil.example/cgi-bin/webhook/send?key=" + "abcd1234-ef",
+		"http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abcd1234-ef",
+		"https://qyapi.weixin.qq.com/cgi-bin/webhook/send",
+		"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abcd1234%20ef",
+		"abcd1234 ef",
+		"   ",
+	} {
+		body, _ := json.Marshal(map[string]string{"robotKey": bad})
+		before := f.state(t)
+		for name, req := range map[string]events.APIGatewayV2HTTPRequest{"create": create, "patch": patch} {
+			req.Headers = maps.Clone(req.Headers)
+			delete(req.Headers, "idempotency-key")
+			b := string(body)
+			if name == "create" {
+				b = `{"name": "另一个群", ` + b[1:]
+			}
+			req.Body = b
+			resp := f.invokeRequest(t, req)
+			if resp.StatusCode != 400 || !strings.Contains(resp.Body, `"invalid_robot_key"`) {
+				t.Errorf("%s with %q: %d %s, want 400 invalid_robot_key", name, bad, resp.StatusCode, resp.Body)
+			}
+		}
+		if diff := cmp.Diff(before, f.state(t)); diff != "" {
+			t.Errorf("a refused robot key %q changed the table (-before +after):\n%s", bad, diff)
+		}
+	}
+
+	if status, got, _ := send(t, patch, `{"robotKey": "abcd1234-ef"}`); status != 200 || got != (robot{Configured: true, Key: "****"}) {
+		t.Errorf("patch with a short bare key: %d %+v, want 200 configured, key ****", status, got)
+	}
+	if k := stored(t, id); k != "abcd1234-ef" {
+		t.Errorf("after a new key, stored key = %q, want abcd1234-ef", k)
+	}
+	if status, got, _ := send(t, patch, `{"robotKey": ""}`); status != 200 || got != (robot{}) {
+		t.Errorf(`patch with robotKey "": %d %+v, want 200 not configured`, status, got)
+	}
+	if k := stored(t, id); k != "" {
+		t.Errorf(`after robotKey "", stored key = %q, want none`, k)
+	}
+	if status, got, _ := send(t, get, ""); status != 200 || got != (robot{}) {
+		t.Errorf("get after removal: %d %+v, want 200 not configured", status, got)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"yinling/shared/dynamostore"
 	"yinling/shared/group"
 	"yinling/shared/member"
+	"yinling/shared/notify"
 )
 
 // Wire (JSON) forms of the admin API, kept apart from the domain and storage structs so neither
@@ -20,16 +21,28 @@ type groupJSON struct {
 	PushCap   int       `json:"pushCap"`
 	JoinCode  string    `json:"joinCode"`
 	JoinURL   string    `json:"joinUrl"`
+	Robot     robotJSON `json:"robot"`
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
+// robotJSON says whether a group has a WeCom robot. The key is masked: whoever holds it whole
+// can post into the group, so it goes in once and never comes back out.
+type robotJSON struct {
+	Configured bool   `json:"configured"`
+	Key        string `json:"key,omitempty"`
+}
+
 func toGroupJSON(g group.Group, base string) groupJSON {
-	return groupJSON{
+	out := groupJSON{
 		ID: g.ID, Name: g.Name, Covenant: g.Covenant, EntryRule: string(g.EntryRule),
 		PushCap: g.PushCap, JoinCode: g.JoinCode, JoinURL: base + "/join/" + g.JoinCode,
 		CreatedAt: g.CreatedAt.UTC(), UpdatedAt: g.UpdatedAt.UTC(),
 	}
+	if g.RobotKey != "" {
+		out.Robot = robotJSON{Configured: true, Key: notify.Mask(g.RobotKey)}
+	}
+	return out
 }
 
 type groupList struct {
@@ -42,10 +55,12 @@ type createGroupJSON struct {
 	Covenant  string `json:"covenant"`
 	EntryRule string `json:"entryRule"`
 	PushCap   *int   `json:"pushCap"`
+	RobotKey  string `json:"robotKey"`
 }
 
 func (in createGroupJSON) draft() group.Draft {
-	return group.Draft{Name: in.Name, Covenant: in.Covenant, EntryRule: group.EntryRule(in.EntryRule), PushCap: in.PushCap}
+	return group.Draft{Name: in.Name, Covenant: in.Covenant, EntryRule: group.EntryRule(in.EntryRule), PushCap: in.PushCap,
+		RobotKey: in.RobotKey}
 }
 
 type updateGroupJSON struct {
@@ -53,10 +68,11 @@ type updateGroupJSON struct {
 	Covenant  *string `json:"covenant"`
 	EntryRule *string `json:"entryRule"`
 	PushCap   *int    `json:"pushCap"`
+	RobotKey  *string `json:"robotKey"` // null as absent; "" removes the robot
 }
 
 func (in updateGroupJSON) patch() group.Patch {
-	p := group.Patch{Name: in.Name, Covenant: in.Covenant, PushCap: in.PushCap}
+	p := group.Patch{Name: in.Name, Covenant: in.Covenant, PushCap: in.PushCap, RobotKey: in.RobotKey}
 	if in.EntryRule != nil {
 		r := group.EntryRule(*in.EntryRule)
 		p.EntryRule = &r

@@ -152,11 +152,12 @@ func (h *Handler) shard(ctx context.Context, m time.Time, shard int, now time.Ti
 		var msgs []sqsmsg.Outgoing
 		var advances []dynamostore.Advance
 		var released []dynamostore.DeliveryRef
+		late := now.Sub(m) > reminder.MaxLateness
 		for _, due := range page.Items {
 			switch {
 			case due.Deferred != nil:
 				ref := *due.Deferred
-				msgs = append(msgs, deliver(ref))
+				msgs = append(msgs, deliver(ref, late))
 				released = append(released, ref)
 			case due.Reminder.Status == reminder.StatusActive && due.Reminder.NextAt.Equal(m):
 				r := due.Reminder
@@ -166,7 +167,7 @@ func (h *Handler) shard(ctx context.Context, m time.Time, shard int, now time.Ti
 				}
 				ref := dynamostore.DeliveryRef{StoreID: r.StoreID, ReminderID: r.ID, MemberID: r.MemberID,
 					Occurrence: reminder.OccurrenceID(r.NextAt), Attempt: attempt, Broadcast: r.BroadcastID}
-				msgs = append(msgs, deliver(ref))
+				msgs = append(msgs, deliver(ref, late))
 				advances = append(advances, dynamostore.Advance{Reminder: r.Advance(r.NextAt, now), Was: r.NextAt})
 			}
 		}
@@ -188,7 +189,8 @@ func (h *Handler) shard(ctx context.Context, m time.Time, shard int, now time.Ti
 	}
 }
 
-func deliver(ref dynamostore.DeliveryRef) sqsmsg.Outgoing {
+func deliver(ref dynamostore.DeliveryRef, late bool) sqsmsg.Outgoing {
 	return sqsmsg.Outgoing{ID: ref.String(), Type: queues.TypeDeliver, Body: queues.Deliver{Store: ref.StoreID,
-		Reminder: ref.ReminderID, Member: ref.MemberID, Occurrence: ref.Occurrence, Attempt: ref.Attempt, Broadcast: ref.Broadcast}}
+		Reminder: ref.ReminderID, Member: ref.MemberID, Occurrence: ref.Occurrence, Attempt: ref.Attempt, Broadcast: ref.Broadcast,
+		Late: late}}
 }

@@ -18,6 +18,7 @@ package sender
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -32,6 +33,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"yinling/shared/dynamostore"
+	"yinling/shared/group"
 	"yinling/shared/i18n"
 	"yinling/shared/member"
 	"yinling/shared/metrics"
@@ -39,6 +41,7 @@ import (
 	"yinling/shared/notify/awssms"
 	"yinling/shared/notify/awsvoice"
 	"yinling/shared/notify/outbox"
+	"yinling/shared/notify/wecom"
 	"yinling/shared/queues"
 	"yinling/shared/reminder"
 	"yinling/shared/sqsmsg"
@@ -94,6 +97,8 @@ func Wire(env Env, cfg aws.Config, log *slog.Logger) *Handler {
 		channels[notify.ChannelSMS] = orBroken(log, "sms", func() (notify.Sender, error) {
 			return awssms.New(api, awssms.Config{OriginationIdentity: env.SMSOrigin})
 		})
+		// The robots' limit of 20 a minute is counted in the table, across every invocation.
+		channels[notify.ChannelWeCom] = wecom.New(wecom.Config{Limiter: wecom.StoreLimiter{Store: store}})
 	}
 	return New(Deps{
 		Store: store, Channels: channels,
@@ -121,6 +126,7 @@ func orBroken(log *slog.Logger, name string, mk func() (notify.Sender, error)) n
 type job struct {
 	msgID string
 	ref   dynamostore.DeliveryRef
+	late  bool // dispatched more than reminder.MaxLateness after its minute
 	// outcome decided before any provider call: "" means send.
 	state, reason string
 	deferTo       time.Time
@@ -142,7 +148,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	var jobs []*job
 	seen := map[string]bool{}
 	for _, rec := range ev.Records {
-		ref, err := decode(rec.Body)
+		ref, late, err := decode(rec.Body)
 		if err != nil {
 			fail(rec.MessageId, err) // a poison message goes to the DLQ after maxReceiveCount
 			continue
@@ -151,7 +157,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 			continue // the same delivery twice in one batch: one claim covers both
 		}
 		seen[ref.String()] = true
-		jobs = append(jobs, &job{msgID: rec.MessageId, ref: ref})
+		jobs = append(jobs, &job{msgID: rec.MessageId, ref: ref, late: late})
 	}
 	if len(jobs) == 0 {
 		return resp, nil
@@ -184,26 +190,26 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	return resp, nil
 }
 
-func decode(body string) (dynamostore.DeliveryRef, error) {
+func decode(body string) (ref dynamostore.DeliveryRef, late bool, err error) {
 	env, err := sqsmsg.Decode(body)
 	if err != nil {
-		return dynamostore.DeliveryRef{}, err
+		return ref, false, err
 	}
 	if env.Type != queues.TypeDeliver {
-		return dynamostore.DeliveryRef{}, fmt.Errorf("sender: unexpected message type %q", env.Type)
+		return ref, false, fmt.Errorf("sender: unexpected message type %q", env.Type)
 	}
 	var d queues.Deliver
 	if err := env.Unmarshal(&d); err != nil {
-		return dynamostore.DeliveryRef{}, err
+		return ref, false, err
 	}
-	if d.Store == "" || d.Reminder == "" || d.Member == "" || d.Attempt == "" {
-		return dynamostore.DeliveryRef{}, fmt.Errorf("sender: incomplete delivery %+v", d)
+	if d.Store == "" || d.Reminder == "" || d.Attempt == "" || d.Member == "" && d.Attempt != queues.RobotAttempt {
+		return ref, false, fmt.Errorf("sender: incomplete delivery %+v", d)
 	}
 	if _, err := reminder.ParseOccurrenceID(d.Occurrence); err != nil {
-		return dynamostore.DeliveryRef{}, fmt.Errorf("sender: bad occurrence %q", d.Occurrence)
+		return ref, false, fmt.Errorf("sender: bad occurrence %q", d.Occurrence)
 	}
 	return dynamostore.DeliveryRef{StoreID: d.Store, ReminderID: d.Reminder, MemberID: d.Member,
-		Occurrence: d.Occurrence, Attempt: d.Attempt, Broadcast: d.Broadcast}, nil
+		Occurrence: d.Occurrence, Attempt: d.Attempt, Broadcast: d.Broadcast}, d.Late, nil
 }
 
 // Reasons a delivery is suppressed or dropped, recorded with it.
@@ -213,6 +219,7 @@ const (
 	reasonNoConsent   = "health_consent_missing"
 	reasonNoAlertLink = "no_alert_link"
 	reasonLate        = "late"
+	reasonNoRobot     = "no_robot"
 )
 
 // decide settles what to do with j from the table's state, building its message if it is to be
@@ -222,6 +229,9 @@ func (h *Handler) decide(ctx context.Context, j *job, dc dynamostore.DeliveryCon
 	if !ok || r.MemberID != j.ref.MemberID || r.Status == reminder.StatusCancelled || r.Status == reminder.StatusPaused {
 		j.done = true // gone, cancelled or paused since: nothing to deliver, nothing to record
 		return nil
+	}
+	if j.ref.Attempt == queues.RobotAttempt {
+		return h.decideRobot(ctx, j, r)
 	}
 	m, ok := dc.Members[j.ref.MemberID]
 	if !ok {
@@ -247,7 +257,7 @@ func (h *Handler) decide(ctx context.Context, j *job, dc dynamostore.DeliveryCon
 		case m.Channel == member.ChannelNone:
 			j.state, j.reason = dynamostore.DeliverySuppressed, reasonNoChannel
 			return nil
-		case n == 0 && r.Late(occ, now):
+		case n == 0 && j.late:
 			j.state, j.reason = dynamostore.DeliveryExpired, reasonLate
 			return nil
 		}
@@ -282,6 +292,28 @@ func (h *Handler) decide(ctx context.Context, j *job, dc dynamostore.DeliveryCon
 		return fmt.Errorf("sender: unknown attempt %q", j.ref.Attempt)
 	}
 	j.msg.ID, j.msg.StoreID, j.msg.MemberID, j.msg.Lang = j.ref.String(), j.ref.StoreID, j.ref.MemberID, string(lang)
+	return nil
+}
+
+// decideRobot builds the post of a group reminder to its group's WeCom robot; a group without
+// a robot suppresses it.
+func (h *Handler) decideRobot(ctx context.Context, j *job, r reminder.Reminder) error {
+	g, err := h.d.Store.GetGroup(ctx, j.ref.StoreID, r.GroupID)
+	switch {
+	case errors.Is(err, group.ErrNotFound):
+		j.done = true
+		return nil
+	case err != nil:
+		return err
+	case g.RobotKey == "":
+		j.state, j.reason = dynamostore.DeliverySuppressed, reasonNoRobot
+		return nil
+	}
+	occ, _ := reminder.ParseOccurrenceID(j.ref.Occurrence)
+	lang := i18n.ZhCN
+	j.msg = notify.Message{ID: j.ref.String(), StoreID: j.ref.StoreID, Channel: notify.ChannelWeCom, To: g.RobotKey,
+		Text: fill(i18n.T(lang, "notify.reminder.group"), "time", occ.In(r.Location()).Format("15:04"), "text", r.Text),
+		Link: h.link(r), Kind: notify.KindReminder, Lang: string(lang)}
 	return nil
 }
 

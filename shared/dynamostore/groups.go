@@ -27,6 +27,7 @@ type groupItem struct {
 	PushCap   int       `dynamodbav:"PushCap"`
 	JoinCode  string    `dynamodbav:"JoinCode"`
 	CreatedBy string    `dynamodbav:"CreatedBy"`
+	RobotKey  string    `dynamodbav:"RobotKey,omitempty"`
 	CreatedAt time.Time `dynamodbav:"CreatedAt"`
 	UpdatedAt time.Time `dynamodbav:"UpdatedAt"`
 }
@@ -37,7 +38,7 @@ func toGroupItem(g group.Group) groupItem {
 		PK: pk, SK: sk, T: typeGroup,
 		ID: g.ID, StoreID: g.StoreID, Name: g.Name, Covenant: g.Covenant,
 		EntryRule: string(g.EntryRule), PushCap: g.PushCap, JoinCode: g.JoinCode,
-		CreatedBy: g.CreatedBy, CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt,
+		CreatedBy: g.CreatedBy, RobotKey: g.RobotKey, CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt,
 	}
 }
 
@@ -45,7 +46,7 @@ func (it groupItem) group() group.Group {
 	return group.Group{
 		ID: it.ID, StoreID: it.StoreID, Name: it.Name, Covenant: it.Covenant,
 		EntryRule: group.EntryRule(it.EntryRule), PushCap: it.PushCap, JoinCode: it.JoinCode,
-		CreatedBy: it.CreatedBy, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
+		CreatedBy: it.CreatedBy, RobotKey: it.RobotKey, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
 	}
 }
 
@@ -238,6 +239,14 @@ func (s *Store) UpdateGroup(ctx context.Context, store, id string, p group.Patch
 	}
 	if p.PushCap != nil {
 		add("PushCap", &types.AttributeValueMemberN{Value: itoa(*p.PushCap)})
+	}
+	if p.RobotKey != nil {
+		if *p.RobotKey == "" { // the robot is gone: no attribute rather than an empty key
+			set += " REMOVE #RobotKey"
+			names["#RobotKey"] = "RobotKey"
+		} else {
+			add("RobotKey", &types.AttributeValueMemberS{Value: *p.RobotKey})
+		}
 	}
 	res, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 &s.table,

@@ -3,6 +3,7 @@
 package group
 
 import (
+	"net/url"
 	"strings"
 	"time"
 	"unicode"
@@ -34,6 +35,10 @@ type Group struct {
 	PushCap   int    // promotional messages per member per rolling 7 days
 	JoinCode  string // printed as the group's QR code
 	CreatedBy string // staff id
+	// RobotKey is the key of the group's WeCom robot (企业微信群机器人) that group reminders are
+	// posted to; "" when the group has none. It is a secret: anyone holding it can post into
+	// the group, so it is never shown whole.
+	RobotKey  string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -55,6 +60,7 @@ var (
 	ErrInvalidPushCap   = &fail.Error{Kind: fail.Invalid, Code: "invalid_push_cap", Field: "pushCap"}
 	ErrEmptyUpdate      = &fail.Error{Kind: fail.Invalid, Code: "empty_update"}
 	ErrInvalidText      = &fail.Error{Kind: fail.Invalid, Code: "invalid_text"}
+	ErrInvalidRobotKey  = &fail.Error{Kind: fail.Invalid, Code: "invalid_robot_key", Field: "robotKey"}
 )
 
 // Draft is what staff submit to create a group.
@@ -63,6 +69,7 @@ type Draft struct {
 	Covenant  string
 	EntryRule EntryRule // default RuleOpen
 	PushCap   *int      // default: the store's
+	RobotKey  string    // a robot key or webhook URL (ParseRobotKey); "" for none
 }
 
 // Patch changes some fields of a group; nil fields stay as they are.
@@ -71,6 +78,7 @@ type Patch struct {
 	Covenant  *string
 	EntryRule *EntryRule
 	PushCap   *int
+	RobotKey  *string // a robot key or webhook URL (ParseRobotKey); "" removes the robot
 }
 
 // New validates d and returns the group it describes, without an id or join code.
@@ -94,6 +102,11 @@ func New(d Draft, storePushCap int) (Group, error) {
 	}
 	if err := validPushCap(g.PushCap); err != nil {
 		return Group{}, err
+	}
+	if d.RobotKey != "" {
+		if g.RobotKey, err = ParseRobotKey(d.RobotKey); err != nil {
+			return Group{}, err
+		}
 	}
 	return g, nil
 }
@@ -128,7 +141,60 @@ func (p Patch) Validate() (Patch, error) {
 			return p, err
 		}
 	}
+	if p.RobotKey != nil && *p.RobotKey != "" {
+		k, err := ParseRobotKey(*p.RobotKey)
+		if err != nil {
+			return p, err
+		}
+		p.RobotKey = &k
+	}
 	return p, nil
+}
+
+// The WeCom robot webhook (企业微信群机器人): staff copy its address from the robot's settings,
+// https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=<KEY>.
+const (
+	robotHost = "qyapi.weixin.qq.com"
+	robotPath = "/cgi-bin/webhook/send"
+)
+
+// Length of a robot key; WeCom's are UUIDs (36 characters).
+const (
+	minRobotKeyLen = 8
+	maxRobotKeyLen = 64
+)
+
+// ParseRobotKey returns the robot key in s, which is either the key itself or the robot's whole
+// webhook URL; anything else is ErrInvalidRobotKey. Only WeCom's own https address is taken, so
+// a mistyped or look-alike address cannot send group reminders elsewhere.
+func ParseRobotKey(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if validRobotKey(s) {
+		return s, nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "https" || u.User != nil || !strings.EqualFold(u.Host, robotHost) ||
+		u.Path != robotPath || u.Fragment != "" {
+		return "", ErrInvalidRobotKey
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil || len(q["key"]) != 1 || !validRobotKey(q["key"][0]) {
+		return "", ErrInvalidRobotKey
+	}
+	return q["key"][0], nil
+}
+
+// validRobotKey reports whether k has the form of a robot key: letters, digits and hyphens.
+func validRobotKey(k string) bool {
+	if len(k) < minRobotKeyLen || len(k) > maxRobotKeyLen {
+		return false
+	}
+	for _, r := range k {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 func validName(s string) (string, error) {

@@ -32,6 +32,9 @@ func TestNew(t *testing.T) {
 		{"bad rule", Draft{Name: "x", EntryRule: "secret"}, Group{}, ErrInvalidEntryRule},
 		{"negative cap", Draft{Name: "x", PushCap: ptr(-1)}, Group{}, ErrInvalidPushCap},
 		{"cap too high", Draft{Name: "x", PushCap: ptr(22)}, Group{}, ErrInvalidPushCap},
+		{"robot webhook", Draft{Name: "x", RobotKey: " " + webhook + robotKey + " "},
+			Group{Name: "x", EntryRule: RuleOpen, PushCap: 2, RobotKey: robotKey}, nil},
+		{"bad robot", Draft{Name: "x", RobotKey: "http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=" + robotKey}, Group{}, ErrInvalidRobotKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -61,6 +64,9 @@ func TestPatchValidate(t *testing.T) {
 		{"bad rule", Patch{EntryRule: ptr(EntryRule("x"))}, Patch{EntryRule: ptr(EntryRule("x"))}, ErrInvalidEntryRule},
 		{"cap", Patch{PushCap: ptr(21)}, Patch{PushCap: ptr(21)}, nil},
 		{"bad cap", Patch{PushCap: ptr(100)}, Patch{PushCap: ptr(100)}, ErrInvalidPushCap},
+		{"robot webhook", Patch{RobotKey: ptr(webhook + robotKey)}, Patch{RobotKey: ptr(robotKey)}, nil},
+		{"remove robot", Patch{RobotKey: ptr("")}, Patch{RobotKey: ptr("")}, nil},
+		{"bad robot", Patch{RobotKey: ptr("  ")}, Patch{RobotKey: ptr("  ")}, ErrInvalidRobotKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -70,6 +76,67 @@ func TestPatchValidate(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("Validate() (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+const (
+	robotKey = "693a91f6-7xxx-4c7b-a1c3-2b1fe4c2cafe"
+	webhook  = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key="
+)
+
+func TestParseRobotKey(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want string // "" for ErrInvalidRobotKey
+	}{
+		{"bare key", robotKey, robotKey},
+		{"bare key with spaces around", "\t" + robotKey + " \n", robotKey},
+		{"shortest key", "abcd1234", "abcd1234"},
+		{"longest key", strings.Repeat("a", 64), strings.Repeat("a", 64)},
+		{"webhook URL", webhook + robotKey, robotKey},
+		{"webhook URL with spaces around", "  " + webhook + robotKey + "\n", robotKey},
+		{"webhook URL with another parameter", webhook + robotKey + "&debug=1", robotKey},
+		{"key parameter second", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?debug=1&key=" + robotKey, robotKey},
+		{"host in capitals", "https://QYAPI.weixin.qq.com/cgi-bin/webhook/send?key=" + robotKey, robotKey},
+
+		{"empty", "", ""},
+		{"blank", "   ", ""},
+		{"key too short", "abcd123", ""},
+		{"key too long", strings.Repeat("a", 65), ""},
+		{"key with a space", "693a91f6 7xxx-4c7b-a1c3-2b1fe4c2cafe", ""},
+		{"key with an underscore", "693a91f6_7xxx", ""},
+		{"key with Chinese", "机器人机器人机器人", ""},
+		{"http", "http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=" + robotKey, ""},
+		{"other host", "https://qyapi.weixin.qq.com.evil.example/cgi-bin/webhook/send?key=" + robotKey, ""},
+		{"look-alike host", "https://qyapi.weixin.qq.co/cgi-bin/webhook/send?key=" + robotKey, ""},
+		{"port", "https://qyapi.weixin.qq.com:8443/cgi-bin/webhook/send?key=" + robotKey, ""},
+		{"user info", "https://me@qyapi.weixin.qq.com/cgi-bin/webhook/send?key=" + robotKey, ""},
+		{"other path", "https://qyapi.weixin.qq.com/cgi-bin/message/send?key=" + robotKey, ""},
+		{"trailing slash", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send/?key=" + robotKey, ""},
+		{"no key", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send", ""},
+		{"empty key", webhook, ""},
+		{"two keys", webhook + robotKey + "&key=abcd1234", ""},
+		{"key with an encoded space", webhook + "693a91f6%207xxx-4c7b", ""},
+		{"key with a space in the URL", webhook + "693a91f6 7xxx-4c7b", ""},
+		{"fragment", webhook + robotKey + "#top", ""},
+		{"no scheme", "qyapi.weixin.qq.com/cgi-bin/webhook/send?key=" + robotKey, ""},
+		{"text around", "机器人地址：" + webhook + robotKey, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseRobotKey(tt.in)
+			var wantErr error
+			if tt.want == "" {
+				wantErr = ErrInvalidRobotKey
+			}
+			if !errors.Is(err, wantErr) {
+				t.Fatalf("ParseRobotKey(%q) error = %v, want %v", tt.in, err, wantErr)
+			}
+			if got != tt.want {
+				t.Errorf("ParseRobotKey(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
 	}

@@ -29,6 +29,9 @@ type Deliver struct {
 	Occurrence string `json:"occ"`
 	Attempt    string `json:"attempt"`
 	Broadcast  string `json:"broadcast,omitempty"`
+	// Late is set by a dispatcher catching up after an outage on a minute more than
+	// reminder.MaxLateness ago: the sender records the delivery as expired instead of calling.
+	Late bool `json:"late,omitempty"`
 }
 
 // Check asks, after a delivery, whether the occurrence was acknowledged; Stage and Attempt say
