@@ -35,11 +35,16 @@ func loadTemplate(t *testing.T) (*sam.Template, string) {
 	return tmpl, filepath.Dir(path)
 }
 
-// placeholderEnv gives every declared variable a value, as CloudFormation would.
+// placeholderEnv gives every declared variable a value, as CloudFormation would: a literal its
+// own (numbers must parse), a reference a placeholder.
 func placeholderEnv(f sam.Function) func(string) (string, bool) {
 	return func(k string) (string, bool) {
-		if _, ok := f.Env[k]; !ok {
+		v, ok := f.Env[k]
+		if !ok {
 			return "", false
+		}
+		if v.Kind == sam.Literal {
+			return v.Lit, true
 		}
 		return "placeholder-" + strings.ToLower(k), true
 	}

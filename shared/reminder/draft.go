@@ -173,8 +173,8 @@ func (r Reminder) Location() *time.Location {
 	return loc
 }
 
-// clipKeyPattern is the S3 key of an uploaded clip: uploads/<member>/<clip>.<audio type>.
-var clipKeyPattern = regexp.MustCompile(`^uploads/[A-Za-z0-9_-]{1,64}/[A-Za-z0-9_-]{1,64}\.(webm|ogg|m4a|mp3|wav)$`)
+// clipKeyPattern is the S3 key of a recorded clip: uploads/<store>/<clip>.<audio type> as uploaded, clips/… once a reminder claimed it (shared/voice).
+var clipKeyPattern = regexp.MustCompile(`^(uploads|clips)/[A-Za-z0-9_-]{1,64}/[A-Za-z0-9_-]{1,64}\.(webm|ogg|m4a|mp3|wav)$`)
 
 // validContent checks a reminder's text and clip together and returns the text trimmed: the text
 // is what a call speaks and an SMS carries, so it has no control characters and at most

@@ -1,0 +1,119 @@
+package reminders
+
+import (
+	"context"
+	"net/http"
+
+	"yinling/shared/apigw"
+	"yinling/shared/dynamostore"
+	"yinling/shared/fail"
+	"yinling/shared/member"
+	"yinling/shared/reminder"
+)
+
+// A family link's reminders (/api/family/{token}/…): scope view reads the senior's reminders;
+// scope helper also adds, changes and cancels them and uploads recorded clips — a daughter's
+// own voice saying "妈，该吃降压药了" is heard where a synthetic one is not. Unknown, expired
+// and revoked links answer alike, and failed lookups are limited per address as in signup.
+
+func (h *Handler) familyReminders(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
+	a, err := h.family(ctx, r, member.ScopeView)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	page, err := h.list(ctx, r, a)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	return apigw.JSON(http.StatusOK, h.listJSON(r, page, false)), nil
+}
+
+func (h *Handler) familyCreate(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
+	var in draftJSON
+	if err := apigw.Decode(r, &in); err != nil {
+		return apigw.Response{}, err
+	}
+	a, err := h.family(ctx, r, member.ScopeHelper)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	rem, err := h.create(ctx, a, in)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	return apigw.JSON(http.StatusCreated, toReminderJSON(rem, "")), nil
+}
+
+func (h *Handler) familyUpdate(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
+	var in patchJSON
+	if err := apigw.Decode(r, &in); err != nil {
+		return apigw.Response{}, err
+	}
+	a, err := h.family(ctx, r, member.ScopeHelper)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	rem, err := h.update(ctx, a, r.PathParameters["id"], in)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	return apigw.JSON(http.StatusOK, toReminderJSON(rem, "")), nil
+}
+
+func (h *Handler) familyCancel(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
+	a, err := h.family(ctx, r, member.ScopeHelper)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	if err := h.cancel(ctx, a, r.PathParameters["id"]); err != nil {
+		return apigw.Response{}, err
+	}
+	return apigw.NoContent(), nil
+}
+
+func (h *Handler) familyUpload(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
+	var in uploadJSON
+	if err := apigw.Decode(r, &in); err != nil {
+		return apigw.Response{}, err
+	}
+	a, err := h.family(ctx, r, member.ScopeHelper)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	return h.presign(ctx, a.storeID, in)
+}
+
+// presign answers where to upload one clip of a store.
+func (h *Handler) presign(ctx context.Context, storeID string, in uploadJSON) (apigw.Response, error) {
+	u, err := h.d.Clips.Presign(ctx, storeID, in.ContentType, in.Size)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	return apigw.JSON(http.StatusCreated, toUploadResult(u)), nil
+}
+
+// family is the senior a family link opens, if the link is usable and its scope allows need. A
+// token that cannot be one counts against the caller's address without a read, like a miss.
+func (h *Handler) family(ctx context.Context, r *apigw.Request, need member.Scope) (actor, error) {
+	token := r.PathParameters["token"]
+	now := h.d.Now().UTC()
+	client := r.RequestContext.HTTP.SourceIP
+	if !member.ValidTokenShape(token) {
+		if err := h.d.Store.CountFailedGuess(ctx, dynamostore.GuessFamily, client, now); err != nil {
+			return actor{}, err
+		}
+		return actor{}, member.ErrLinkNotFound
+	}
+	link, err := h.d.Store.FamilyLinkByTokenFrom(ctx, member.HashToken(token), client, now)
+	if err == nil && !link.Usable(now) {
+		err = member.ErrLinkNotFound
+	}
+	if err != nil {
+		return actor{}, err
+	}
+	if !link.Scope.Allows(need) {
+		return actor{}, fail.ErrForbidden
+	}
+	return actor{storeID: link.StoreID, memberID: link.MemberID, via: reminder.ViaFamily, by: link.ID,
+		missing: member.ErrLinkNotFound}, nil
+}
