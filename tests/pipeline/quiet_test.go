@@ -72,7 +72,7 @@ func TestOutageExpiresLateOccurrences(t *testing.T) {
 	start := time.Date(2026, 11, 23, 1, 0, 30, 0, time.UTC) // 09:00:30 in Shanghai
 	h, _, p := newCountedHarness(t, start)
 	ctx := context.Background()
-	early := h.seed(1, start.Truncate(time.Minute).Add(time.Minute), false)   // 09:01: 2h59 late
+	early := h.seed(1, start.Truncate(time.Minute).Add(time.Minute), false)  // 09:01: 2h59 late
 	recent := h.seed(2, start.Truncate(time.Minute).Add(2*time.Hour), false) // 11:00: 1h late
 	must(t, h.st.SetWatermark(ctx, start.Truncate(time.Minute)))
 	h.clock.Add(3 * time.Hour)
