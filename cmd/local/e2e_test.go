@@ -56,6 +56,24 @@ func TestFamilyLinkInBrowser(t *testing.T) {
 	e.run(t, "family.mjs", "e2e-family", "--token", e.token, "--join-code", e.joinCode)
 }
 
+// TestRemindersInBrowser runs web/e2e/reminders.mjs against the same stack, its dispatcher
+// ticking every few seconds rather than every minute: a senior adds reminders on my page and
+// pauses, resumes and cancels them; a reminder's page opened before anything was sent says there
+// is nothing to confirm; a helper family link records a voice clip with chromium's fake
+// microphone and saves a reminder with it; a one-off due in a minute or two reaches the outbox,
+// and its page takes one tap to acknowledge; staff see the queues, the outbox and the one-off's
+// delivery status on /admin/reminders. Screenshots land in artifacts/e2e-reminders.
+func TestRemindersInBrowser(t *testing.T) {
+	e := startE2EWith(t, e2eOptions{tick: 5 * time.Second, timeout: 4 * time.Minute})
+	e.run(t, "reminders.mjs", "e2e-reminders", "--token", e.token, "--join-code", e.joinCode)
+}
+
+// e2eOptions change the stack of one browser test: how often scheduled functions fire (0: the
+// template's rate) and how long the script may take (0: e2eTimeout).
+type e2eOptions struct {
+	tick, timeout time.Duration
+}
+
 // e2eEnv is one whole local stack on a loopback port, for one browser script.
 type e2eEnv struct {
 	root     string
@@ -64,16 +82,25 @@ type e2eEnv struct {
 	joinCode string // the seeded demo group's join code
 	ctx      context.Context
 	stackLog *syncBuffer
+	timeout  time.Duration // for the script
 }
 
 // startE2E builds the stack (or skips or fails the test by e2eRequire's rules) and removes it
 // when the test ends.
 func startE2E(t *testing.T) *e2eEnv {
 	t.Helper()
+	return startE2EWith(t, e2eOptions{})
+}
+
+func startE2EWith(t *testing.T, o e2eOptions) *e2eEnv {
+	t.Helper()
+	if o.timeout == 0 {
+		o.timeout = e2eTimeout
+	}
 	root := e2eRoot(t)
 	e2eRequire(t, root)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 2*e2eTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*o.timeout)
 	t.Cleanup(cancel)
 
 	// The stack's own log is kept and shown only when the browser saw something wrong: a
@@ -90,7 +117,7 @@ func startE2E(t *testing.T) *e2eEnv {
 	// links); httptest listens on 127.0.0.1 only.
 	srv := httptest.NewUnstartedServer(nil)
 	baseURL := "http://" + srv.Listener.Addr().String()
-	st, err := buildStack(ctx, root, e2ePrefix(), baseURL, iss, 0, log)
+	st, err := buildStack(ctx, root, e2ePrefix(), baseURL, iss, o.tick, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +139,7 @@ func startE2E(t *testing.T) *e2eEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &e2eEnv{root: root, baseURL: baseURL, token: token, joinCode: st.demo.joinCode, ctx: ctx, stackLog: stackLog}
+	return &e2eEnv{root: root, baseURL: baseURL, token: token, joinCode: st.demo.joinCode, ctx: ctx, stackLog: stackLog, timeout: o.timeout}
 }
 
 // run runs node web/e2e/<script> --base … --out artifacts/<out> --chromium … args…, failing the
@@ -123,7 +150,7 @@ func (e *e2eEnv) run(t *testing.T, script, out string, args ...string) {
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
-	runCtx, cancelRun := context.WithTimeout(e.ctx, e2eTimeout)
+	runCtx, cancelRun := context.WithTimeout(e.ctx, e.timeout)
 	defer cancelRun()
 	argv := append([]string{filepath.Join(e.root, "web", "e2e", script),
 		"--base", e.baseURL, "--out", dir, "--chromium", e2eChromium}, args...)

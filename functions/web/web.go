@@ -1,7 +1,8 @@
 // Package web is the function that serves the H5 pages: the landing page a senior sees without a
 // group code (GET /), the join page a group's QR code, a staff invite or a referral opens
 // (GET /join/{code}), the senior's own page (GET /me), the page a family link opens
-// (GET /f/{token}), the staff admin page (GET /admin) and the static files they use
+// (GET /f/{token}), the page a reminder's text message links to (GET /r/{token}), the staff
+// admin pages (GET /admin, GET /admin/reminders) and the static files they use
 // (GET /static/{file}). The pages and files are embedded (package
 // yinling/web), rendered per language from the i18n catalog, and cached by the phone as long as
 // they are unchanged: HTML is revalidated on every visit (a deploy shows at once), static files
@@ -65,6 +66,9 @@ type page struct {
 	// noReferrer keeps the page's URL out of every Referer header: a family link's URL is its
 	// token, a capability that must not leak to whatever the page loads or links to.
 	noReferrer bool
+	// voice pages play voice clips and, on the family page, upload them: their CSP lets audio
+	// come from, and uploads go to, the voice bucket (see cspVoice).
+	voice bool
 }
 
 // staticFile is one embedded file under /static/, hashed once when the handler is built.
@@ -76,9 +80,17 @@ type staticFile struct {
 }
 
 // Header values every response of this function carries. The CSP allows no inline script or
-// style and no third-party origin: a page can run only the files embedded here.
+// style and no third-party origin: a page can run only the files embedded here, and only the
+// voice pages may fetch anything from elsewhere (audio, and a clip's upload).
 const (
-	csp            = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+	csp = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+	// cspVoice adds where voice clips live: a presigned S3 URL, to play one (media-src) and to
+	// PUT a recording (connect-src), and blob: for hearing a recording before it is saved. The
+	// web function is not told the bucket's name, so S3's domains stand for it (AWS's, and AWS
+	// China's); loopback is the local stack's S3 emulator, and can only ever reach the phone
+	// itself.
+	voiceSources   = "https://*.amazonaws.com https://*.amazonaws.com.cn http://127.0.0.1:* http://localhost:*"
+	cspVoice       = "default-src 'self'; img-src 'self' data:; media-src 'self' blob: " + voiceSources + "; connect-src 'self' " + voiceSources + "; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 	cacheHTML      = "no-cache"
 	cacheImmutable = "public, max-age=31536000, immutable"
 )
@@ -108,11 +120,15 @@ func New(d Deps) *Handler {
 	// A join page's URL carries a code and my page is one person's: neither belongs in a search
 	// engine. Both are the same shell for everyone (the script reads the code from the path and
 	// the member from the session cookie), so one ETag serves every code and every senior.
-	join, me := page{name: "join", noindex: true}, page{name: "me", noindex: true}
+	join, me := page{name: "join", noindex: true}, page{name: "me", noindex: true, voice: true}
 	// A family link's page is the same shell for every token too; the token is a capability, so
-	// it stays out of Referer headers and search indexes.
-	family := page{name: "family", noindex: true, noReferrer: true}
-	if h.pages, err = parsePages(assets.Templates(), h.assetURL, home.name, admin.name, join.name, me.name, family.name); err != nil {
+	// it stays out of Referer headers and search indexes. So is a reminder's page: its token is
+	// in every text message of that reminder.
+	family := page{name: "family", noindex: true, noReferrer: true, voice: true}
+	reminder := page{name: "reminder", noindex: true, noReferrer: true, voice: true}
+	staffReminders := page{name: "staff-reminders", noindex: true, voice: true}
+	if h.pages, err = parsePages(assets.Templates(), h.assetURL,
+		home.name, admin.name, join.name, me.name, family.name, reminder.name, staffReminders.name); err != nil {
 		panic(err)
 	}
 	if err := h.render(); err != nil {
@@ -123,6 +139,8 @@ func New(d Deps) *Handler {
 	h.Route("GET /join/{code}", h.servePage(join))
 	h.Route("GET /me", h.servePage(me))
 	h.Route("GET /f/{token}", h.servePage(family))
+	h.Route("GET /r/{token}", h.servePage(reminder))
+	h.Route("GET /admin/reminders", h.servePage(staffReminders))
 	h.Route("GET /static/{file}", h.serveStatic)
 	return h
 }
@@ -168,14 +186,15 @@ func (h *Handler) assetURL(name string) (string, error) {
 	return "/static/" + name + "?v=" + f.version, nil
 }
 
-// parsePages parses layout.html with each named page, then clones the set once per language
+// parsePages parses layout.html and parts.html (the pieces pages share) with each named page,
+// then clones the set once per language
 // with "T" bound to that language's catalog, so templates say {{T "page.home.title"}}.
 func parsePages(fsys fs.FS, asset func(string) (string, error), names ...string) (map[string]map[i18n.Lang]*template.Template, error) {
 	out := make(map[string]map[i18n.Lang]*template.Template, len(names))
 	for _, name := range names {
 		base, err := template.New("layout.html").
 			Funcs(template.FuncMap{"T": func(string) string { return "" }, "asset": asset}).
-			ParseFS(fsys, "layout.html", name+".html")
+			ParseFS(fsys, "layout.html", "parts.html", name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse page %s: %w", name, err)
 		}
@@ -233,6 +252,9 @@ func (h *Handler) servePage(p page) apigw.HandlerFunc {
 		}
 		if p.noReferrer {
 			hdr["referrer-policy"] = "no-referrer"
+		}
+		if p.voice {
+			hdr["content-security-policy"] = cspVoice
 		}
 		hdr["etag"] = rp.etag
 		return conditional(r, hdr, rp.body), nil

@@ -122,10 +122,12 @@ func htmlHeaders(lang string, more map[string]string) map[string]string {
 func TestEvents(t *testing.T) {
 	h := newHandler(t)
 	css, js := h.static["app.css"], h.static["admin.js"]
-	joinJS, meJS, familyJS := h.static["join.js"], h.static["me.js"], h.static["family.js"]
+	joinJS, meJS, familyJS, remJS := h.static["join.js"], h.static["me.js"], h.static["family.js"], h.static["rem.js"]
 	noindex := map[string]string{"x-robots-tag": "noindex, nofollow"}
+	// My page plays voice clips: its CSP lets audio come from the voice bucket.
+	meHeaders := map[string]string{"x-robots-tag": "noindex, nofollow", "content-security-policy": cspVoice}
 	// A family link's URL is its token: the page keeps it out of Referer headers and indexes.
-	familyHeaders := map[string]string{"x-robots-tag": "noindex, nofollow", "referrer-policy": "no-referrer"}
+	familyHeaders := map[string]string{"x-robots-tag": "noindex, nofollow", "referrer-policy": "no-referrer", "content-security-policy": cspVoice}
 	tests := []struct {
 		event    string
 		fresh    *staticFile
@@ -152,7 +154,7 @@ func TestEvents(t *testing.T) {
 		{
 			event: "admin",
 			want:  result{200, htmlHeaders("zh-CN", map[string]string{"x-robots-tag": "noindex, nofollow"})},
-			contains: []string{"员工令牌", "make token", "令牌无效或已经过期", "公开加入", "邀请加入", "审核加入",
+			contains: []string{"员工令牌", "make token", "令牌无效或已经过期", "公开加入", "邀请加入", "审核加入", `href="/admin/reminders"`,
 				`src="/static/admin.js?v=` + js.version + `"`, `type="password"`},
 		},
 		{
@@ -171,27 +173,29 @@ func TestEvents(t *testing.T) {
 		},
 		{
 			event: "me-zh",
-			want:  result{200, htmlHeaders("zh-CN", noindex)},
+			want:  result{200, htmlHeaders("zh-CN", meHeaders)},
 			contains: []string{`<html lang="zh-CN">`, "<title>我的</title>", "我的社群", "请重新打开入群链接", "审核中", "已加入",
-				"<noscript>", `src="/static/me.js?v=` + meJS.version + `"`},
+				"<noscript>", `src="/static/me.js?v=` + meJS.version + `"`, `src="/static/rem.js?v=` + remJS.version + `"`,
+				"我的提醒", ">添加提醒</button>", ">保存提醒</button>", `name="freq" value="daily" checked`, `type="time" value="08:00"`},
 		},
 		{
 			event:    "me-lang-query", // ?lang=en wins over a Chinese Accept-Language
-			want:     result{200, htmlHeaders("en", noindex)},
+			want:     result{200, htmlHeaders("en", meHeaders)},
 			contains: []string{`<html lang="en">`, "My groups", "Waiting for approval", `href="?lang=zh-CN"`},
 		},
 		{
 			event: "me-zh", // the family links section and its form
-			want:  result{200, htmlHeaders("zh-CN", noindex)},
+			want:  result{200, htmlHeaders("zh-CN", meHeaders)},
 			contains: []string{"家人链接", "只能看", "可以帮忙", "提醒没确认时告诉TA", ">生成链接</button>", ">复制链接</button>",
-				"只显示这一次", ">停用</button>", `name="scope" value="view" checked`, `name="scope" value="helper"`},
+				"只显示这一次", ">停用</button>", `name="scope" value="view" checked`, `name="scope" value="helper"`,
+				"家人的手机号", `id="alert-phone" name="alertPhone" type="tel"`},
 		},
 		{
 			event: "family-zh",
 			want:  result{200, htmlHeaders("zh-CN", familyHeaders)},
 			contains: []string{`<html lang="zh-CN">`, "<title>家人的页面</title>", "这是 {name} 的页面", "这个链接已经不能用了",
 				"请联系您的家人", "<noscript>", `<meta name="referrer" content="no-referrer">`,
-				`src="/static/family.js?v=` + familyJS.version + `"`, `href="?lang=en"`},
+				`src="/static/family.js?v=` + familyJS.version + `"`, `href="?lang=en"`, ">录一段话</button>", `<audio id="rec-play"`},
 		},
 		{
 			event:    "family-en",
@@ -344,7 +348,7 @@ func TestETagMatch(t *testing.T) {
 }
 
 // pageRoutes are the routes that serve an HTML page.
-var pageRoutes = []string{"GET /", "GET /admin", "GET /join/{code}", "GET /me", "GET /f/{token}"}
+var pageRoutes = []string{"GET /", "GET /admin", "GET /join/{code}", "GET /me", "GET /f/{token}", "GET /r/{token}", "GET /admin/reminders"}
 
 var staticRef = regexp.MustCompile(`(?:href|src)="/static/([^"?]+)\?v=([0-9a-f]+)"`)
 
@@ -491,18 +495,28 @@ func TestWireNeedsNoAWS(t *testing.T) {
 // text a script uses is there, in every language, and a status the API sends has its words.
 func TestSeniorPageMessages(t *testing.T) {
 	h := newHandler(t)
+	// rem.js, on every reminder page, names kinds as msg['k_' + kind] and repeats as msg[freq].
+	rem := []string{"k_medication", "k_checkup", "k_event", "k_custom", "daily", "weekdays", "weekly", "every_days"}
 	tests := []struct {
-		route, script string
-		lookedUp      []string // keys a script reads as msg[value from the API]
+		route    string
+		scripts  []string
+		lookedUp []string // keys a script reads as msg[value from the API]
 	}{
-		{"GET /join/{code}", "join.js", nil},
-		{"GET /me", "me.js", []string{"active", "pending_approval", "pending_verification", "view", "helper"}},
-		{"GET /f/{token}", "family.js", []string{"view", "helper"}},
+		{"GET /join/{code}", []string{"join.js"}, nil},
+		{"GET /me", []string{"rem.js", "remlist.js", "me.js"}, append([]string{"active", "pending_approval", "pending_verification", "view", "helper"}, rem...)},
+		{"GET /f/{token}", []string{"rem.js", "remlist.js", "family.js"}, append([]string{"view", "helper"}, rem...)},
+		{"GET /r/{token}", []string{"rem.js", "reminder.js"}, rem},
+		{"GET /admin/reminders", []string{"rem.js", "remlist.js", "staff-reminders.js"}, append([]string{"st_active", "st_paused", "st_cancelled", "st_done"}, rem...)},
 	}
 	for _, tt := range tests {
 		want := slices.Clone(tt.lookedUp)
-		for _, m := range msgUse.FindAllStringSubmatch(h.static[tt.script].body, -1) {
-			want = append(want, m[1])
+		for _, script := range tt.scripts {
+			if _, ok := h.static[script]; !ok {
+				t.Fatalf("no static file %s", script)
+			}
+			for _, m := range msgUse.FindAllStringSubmatch(h.static[script].body, -1) {
+				want = append(want, m[1])
+			}
 		}
 		for _, l := range i18n.Langs {
 			body := get(t, h, tt.route, map[string]string{"lang": string(l)}, nil).Body
@@ -516,7 +530,7 @@ func TestSeniorPageMessages(t *testing.T) {
 			}
 			for _, k := range want {
 				if msgs[k] == "" {
-					t.Errorf("%s (%s): message %q used by %s is missing", tt.route, l, k, tt.script)
+					t.Errorf("%s (%s): message %q used by %v is missing", tt.route, l, k, tt.scripts)
 				}
 			}
 		}
@@ -568,5 +582,43 @@ func TestJoinPageNamesTheAPIFields(t *testing.T) {
 	slices.Sort(got)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("data-field names (-API errors +join.html):\n%s", diff)
+	}
+}
+
+// The reminder page a text message links to and the staff reminders page: their headers, their
+// words in both languages, their scripts. The reminder page's URL is a token, like a family
+// link's: no Referer, no index.
+func TestReminderPages(t *testing.T) {
+	h := newHandler(t)
+	js := func(name string) string { return `src="/static/` + name + `?v=` + h.static[name].version + `"` }
+	tests := []struct {
+		route, lang string
+		headers     map[string]string
+		contains    []string
+	}{
+		{"GET /r/{token}", "zh-CN", map[string]string{"referrer-policy": "no-referrer", "x-robots-tag": "noindex, nofollow", "content-security-policy": cspVoice},
+			[]string{"<title>提醒</title>", ">收到</button>", ">听一听</button>", "好的，已收到", "现在还没有要确认的提醒", "<noscript>",
+				`<meta name="referrer" content="no-referrer">`, `<audio id="audio"`, js("rem.js"), js("reminder.js")}},
+		{"GET /r/{token}", "en", nil, []string{`<html lang="en">`, ">Done</button>", ">Listen</button>", "Got it", "Nothing to confirm yet"}},
+		{"GET /admin/reminders", "zh-CN", map[string]string{"x-robots-tag": "noindex, nofollow", "content-security-policy": cspVoice, "referrer-policy": "strict-origin-when-cross-origin"},
+			[]string{"<title>提醒管理</title>", "员工令牌", "发送队列", "发件箱", "本地开发用", "上面选中的整个群", `href="/admin"`,
+				`type="password"`, js("rem.js"), js("remlist.js"), js("staff-reminders.js")}},
+		{"GET /admin/reminders", "en", nil, []string{`<html lang="en">`, "Queues", "Outbox", "The whole group chosen above"}},
+	}
+	for _, tt := range tests {
+		resp := get(t, h, tt.route, map[string]string{"lang": tt.lang}, nil)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s (%s): status %d", tt.route, tt.lang, resp.StatusCode)
+		}
+		for k, v := range tt.headers {
+			if got := resp.Headers[k]; got != v {
+				t.Errorf("%s (%s): %s = %q, want %q", tt.route, tt.lang, k, got, v)
+			}
+		}
+		for _, c := range tt.contains {
+			if !strings.Contains(resp.Body, c) {
+				t.Errorf("%s (%s): body does not contain %q", tt.route, tt.lang, c)
+			}
+		}
 	}
 }

@@ -52,6 +52,8 @@ await flow(async () => {
     await senior.getByText(T(zh, 'page.me.scope_view'), { exact: true }).tap();
     await senior.getByText(T(zh, 'page.me.alerts_label'), { exact: true }).tap();
     expect(await senior.locator('#link-alerts').isChecked(), 'the alerts box did not take the tap');
+    // Alerts go to a number: the field for it appears with the tick.
+    await senior.locator('#alert-phone').fill('139 0000 1234');
     const answered = senior.waitForResponse((r) => r.url().endsWith('/api/me/family-links') && r.request().method() === 'POST');
     await senior.locator('#link-submit').tap();
     const res = await answered;
@@ -62,7 +64,7 @@ await flow(async () => {
     const row = senior.locator('#links > li').filter({ has: senior.locator('.l-label', { hasText: '女儿' }) });
     await text(row.locator('.l-scope'), T(zh, 'page.me.scope_view'), 'what the link allows');
     await text(row.locator('.l-used'), T(zh, 'page.me.link_never'), 'never opened');
-    await text(row.locator('.l-alerts'), T(zh, 'page.me.link_alerts'), 'alerts on');
+    await text(row.locator('.l-alerts'), T(zh, 'page.me.link_alerts') + ' 139****1234', 'alerts on, to the masked number');
     await senior.locator('#copy').tap();
     await text(senior.locator('#copy-status'), new RegExp('^(' + reEscape(T(zh, 'page.me.copied')) + '|' + reEscape(T(zh, 'page.me.copy_select')) + ')$'), 'copied');
     await onePrimary(senior);

@@ -4,13 +4,15 @@
 //
 //	const h = await open('join'); … await h.flow(async () => { … await h.step(page, 'x', fn) … });
 //	await h.finish();
+//
+// open's second argument may carry more chromium flags ({args: [...]}), e.g. a fake microphone.
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 
-export async function open(script) {
+export async function open(script, { args = [] } = {}) {
   const name = script;
 
 
@@ -111,7 +113,7 @@ export async function open(script) {
       executablePath: opt.chromium,
       headless: true,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-        '--disable-component-update', '--no-first-run', '--disable-sync'],
+        '--disable-component-update', '--no-first-run', '--disable-sync', ...args],
       timeout: 30_000,
     });
   } catch (e) {

@@ -2,14 +2,18 @@
 // agreed to, from /api/me (the httpOnly session cookie goes along by itself). Without a session
 // it explains how to get one. The senior's family links are listed there too: each can be
 // revoked (a second tap confirms), and a new one is made with a label and a scope; its URL is
-// shown once, to copy. Everything from the API is inserted with textContent, never as HTML.
+// shown once, to copy; one that asks for alerts may name the relative's phone. Above them, "my
+// reminders" (rem.js): each in words, to listen to, pause or cancel, and a second screen to add
+// one. Everything from the API is inserted with textContent, never as HTML.
 (function () {
   'use strict';
 
   var $ = function (id) { return document.getElementById(id); };
   var lang = document.documentElement.lang || 'zh-CN';
   var msg = JSON.parse($('msg').textContent);
-  var SCREENS = ['loading', 'failed', 'signedout', 'me'];
+  var SCREENS = ['loading', 'failed', 'signedout', 'me', 'rem-add'];
+  var R = window.YLRem;
+  var reminders = R.list({ base: '/api/me/reminders', edit: true });
 
   function screen(id) {
     SCREENS.forEach(function (s) { $(s).hidden = s !== id; });
@@ -80,6 +84,7 @@
     li.querySelector('.l-label').textContent = l.label;
     li.querySelector('.l-scope').textContent = msg[l.scope] || l.scope;
     li.querySelector('.l-alerts').hidden = !l.alerts;
+    if (l.alertPhone) { li.querySelector('.l-alerts').textContent += ' ' + phone(l.alertPhone); }
     li.querySelector('.l-expires').textContent = fill(msg.expires, 'date', day(l.expiresAt));
     li.querySelector('.l-used').textContent = l.lastUsedAt ? fill(msg.used, 'date', day(l.lastUsedAt)) : msg.never;
     var btn = li.querySelector('.l-revoke');
@@ -124,15 +129,23 @@
     err.hidden = true;
     btn.disabled = true;
     var scope = form.querySelector('input[name="scope"]:checked');
-    var r = await api('POST', '/api/me/family-links', {
+    var body = {
       label: $('link-label').value.trim(),
       scope: scope ? scope.value : 'view',
       alerts: $('link-alerts').checked
-    });
+    };
+    var phoneNo = $('alert-phone').value.trim();
+    if (body.alerts && phoneNo) { body.alertPhone = phoneNo; }
+    var r = await api('POST', '/api/me/family-links', body);
     btn.disabled = false;
+    $('alert-phone').removeAttribute('aria-invalid');
     if (r.status !== 201 || !r.data) {
       err.textContent = problem(r);
       err.hidden = false;
+      if (r.data && r.data.error && r.data.error.field === 'alertPhone') {
+        $('alert-phone').setAttribute('aria-invalid', 'true');
+        $('alert-phone').focus();
+      }
       return;
     }
     var l = r.data;
@@ -142,6 +155,7 @@
     $('created-once').textContent = fill(msg.once, 'label', l.label);
     $('copy-status').hidden = true;
     form.reset();
+    $('alert-phone-field').hidden = true;
     form.hidden = true;
     $('created').hidden = false;
     $('created-h').focus();
@@ -191,7 +205,48 @@
       $('consent-' + k).textContent = c && c.granted ? msg.yes : msg.no;
     });
     renderLinks(me.familyLinks);
+    if (m.timeZone) { R.tz = R.ruleTZ = m.timeZone; }
     screen('me');
+    reminders.load();
+  }
+
+  // ---------------------------------------------------------------- adding a reminder
+
+  function openAdd() {
+    $('rem-status').hidden = true;
+    screen('rem-add');
+    $('rem-add-h').focus();
+  }
+
+  function closeAdd() {
+    screen('me');
+    $('rem-open').focus();
+  }
+
+  async function addReminder(ev) {
+    ev.preventDefault();
+    var f = $('rem-form'), box = $('rem-form-error'), btn = $('rem-save');
+    var d = R.draft(f);
+    if (d.error) {
+      R.fieldError(f, box, d.error, d.field);
+      return;
+    }
+    R.fieldError(f, box, '');
+    btn.disabled = true;
+    btn.textContent = msg.remSaving;
+    var r = await R.api('POST', '/api/me/reminders', d.draft, { headers: { 'Idempotency-Key': R.key(d.draft) } });
+    btn.disabled = false;
+    btn.textContent = $('rem-save').getAttribute('data-label');
+    if (r.status < 200 || r.status > 299 || !r.data) {
+      R.fieldError(f, box, problem(r), r.data && r.data.error && r.data.error.field);
+      return;
+    }
+    R.keyUsed();
+    R.clearForm(f);
+    reminders.add(r.data);
+    screen('me');
+    R.show($('rem-status'), msg.remSaved);
+    $('rem-h').scrollIntoView();
   }
 
   async function load() {
@@ -227,5 +282,11 @@
   $('link-form').addEventListener('submit', createLink);
   $('copy').addEventListener('click', copy);
   $('created-done').addEventListener('click', closeCreated);
+  $('link-alerts').addEventListener('change', function () { $('alert-phone-field').hidden = !this.checked; });
+  R.form($('rem-form'));
+  $('rem-save').setAttribute('data-label', $('rem-save').textContent);
+  $('rem-form').addEventListener('submit', addReminder);
+  $('rem-open').addEventListener('click', openAdd);
+  $('rem-back').addEventListener('click', closeAdd);
   load();
 }());
