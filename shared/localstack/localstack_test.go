@@ -2,6 +2,8 @@ package localstack_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -252,23 +254,31 @@ func TestEnv(t *testing.T) {
 		want      map[string]string
 	}{
 		{"template values", nil, map[string]string{
-			"TABLE_NAME":              r.Tables["Table"].Name,
-			"LOG_LEVEL":               "info",
-			"PUBLIC_BASE_URL":         "",
-			"ACK_CHECKS_QUEUE_URL":    r.Queues["AckChecksQueue"].URL,
-			"ACK_CHECK_DELAY_SECONDS": "600",
-			"VOICE_BUCKET":            r.Buckets["VoiceBucket"].Name,
+			"TABLE_NAME":               r.Tables["Table"].Name,
+			"LOG_LEVEL":                "info",
+			"PUBLIC_BASE_URL":          "",
+			"ACK_CHECKS_QUEUE_URL":     r.Queues["AckChecksQueue"].URL,
+			"ACK_CHECK_DELAY_SECONDS":  "600",
+			"VOICE_BUCKET":             r.Buckets["VoiceBucket"].Name,
+			"MAX_RETRIES":              "2",
+			"NOTIFY_MODE":              "aws",
+			"PII_HASH_KEY":             pinnedLocalSecret("PiiHashKey"),
+			"SMS_ORIGINATION_IDENTITY": "",
 		}},
 		{"overrides win", func(name string) (string, bool) {
 			v, ok := map[string]string{"PUBLIC_BASE_URL": "http://127.0.0.1:8080", "ACK_CHECK_DELAY_SECONDS": "5", "UNDECLARED": "x"}[name]
 			return v, ok
 		}, map[string]string{
-			"TABLE_NAME":              r.Tables["Table"].Name,
-			"LOG_LEVEL":               "info",
-			"PUBLIC_BASE_URL":         "http://127.0.0.1:8080",
-			"ACK_CHECKS_QUEUE_URL":    r.Queues["AckChecksQueue"].URL,
-			"ACK_CHECK_DELAY_SECONDS": "5",
-			"VOICE_BUCKET":            r.Buckets["VoiceBucket"].Name,
+			"TABLE_NAME":               r.Tables["Table"].Name,
+			"LOG_LEVEL":                "info",
+			"PUBLIC_BASE_URL":          "http://127.0.0.1:8080",
+			"ACK_CHECKS_QUEUE_URL":     r.Queues["AckChecksQueue"].URL,
+			"ACK_CHECK_DELAY_SECONDS":  "5",
+			"VOICE_BUCKET":             r.Buckets["VoiceBucket"].Name,
+			"MAX_RETRIES":              "2",
+			"NOTIFY_MODE":              "aws",
+			"PII_HASH_KEY":             pinnedLocalSecret("PiiHashKey"),
+			"SMS_ORIGINATION_IDENTITY": "",
 		}},
 	}
 	for _, tt := range tests {
@@ -472,4 +482,12 @@ func TestSecretDynamicReference(t *testing.T) {
 	if err != nil || again["PII_HASH_KEY"] != key {
 		t.Errorf("the local secret changed between two stacks: %q, %q (%v)", key, again["PII_HASH_KEY"], err)
 	}
+}
+
+// pinnedLocalSecret is the local stand-in of a Secrets Manager secret, derived from its logical
+// id. Pinned here: local data keyed by it (phone lookup hashes) must stay readable across
+// versions.
+func pinnedLocalSecret(id string) string {
+	sum := sha256.Sum256([]byte("yinling local secret, not for production: " + id))
+	return "local-" + hex.EncodeToString(sum[:16])
 }

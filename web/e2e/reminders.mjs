@@ -289,14 +289,8 @@ await flow(async () => {
   });
 
   await step(daughter, 'voice-reminder-saved', async () => {
-    // The local S3 emulator (fauxqs) answers no CORS preflight, where the real bucket's
-    // CorsConfiguration (template.yaml) does. So the PUT to it goes through Playwright — which
-    // answers the preflight itself once requests are intercepted — unchanged, to the emulator,
-    // and comes back with the header S3 would add. Nothing else of the upload is stood in for.
-    await daughter.context().route((u) => u.pathname.includes('/uploads/') && u.origin !== base, async (route) => {
-      const res = await route.fetch();
-      await route.fulfill({ response: res, headers: { ...res.headers(), 'access-control-allow-origin': new URL(base).origin } });
-    });
+    // The PUT goes from the page straight to the S3 emulator with its presigned URL, preflight and
+    // all: cmd/local/emulators/fauxqs.mjs answers CORS as the real bucket's CorsConfiguration does.
     const form = daughter.locator('#rem-form');
     await form.locator('input[name="kind"][value="custom"]').check();
     await form.locator('textarea[name="text"]').fill(VOICE);

@@ -21,6 +21,24 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 }
 
 const app = buildApp({ logger: false, defaultRegion: "us-east-1" });
+
+// CORS as template.yaml's VoiceBucket declares it (PUT and GET, header content-type), for pages
+// served on loopback: fauxqs answers no preflight of its own, so without this a browser on
+// `make dev` could not upload a recorded clip with its presigned PUT, as it can in AWS.
+const loopback = /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?$/;
+app.addHook("onRequest", async (req, reply) => {
+  const origin = req.headers.origin;
+  if (!origin || !loopback.test(origin)) return;
+  reply.header("access-control-allow-origin", origin);
+  reply.header("vary", "origin");
+  if (req.method === "OPTIONS" && req.headers["access-control-request-method"]) {
+    reply.header("access-control-allow-methods", "PUT, GET");
+    reply.header("access-control-allow-headers", "content-type");
+    reply.header("access-control-max-age", "3600");
+    return reply.code(204).send();
+  }
+});
+
 await app.listen({ port, host: "127.0.0.1" });
 const { port: actual } = app.server.address();
 console.log(`fauxqs listening on 127.0.0.1:${actual}`);
