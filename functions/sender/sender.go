@@ -214,20 +214,31 @@ func decode(body string) (ref dynamostore.DeliveryRef, late bool, err error) {
 
 // Reasons a delivery is suppressed or dropped, recorded with it.
 const (
-	reasonUnverified  = "unverified"
-	reasonNoChannel   = "channel_none"
-	reasonNoConsent   = "health_consent_missing"
-	reasonNoAlertLink = "no_alert_link"
-	reasonLate        = "late"
-	reasonNoRobot     = "no_robot"
+	reasonUnverified   = "unverified"
+	reasonNoChannel    = "channel_none"
+	reasonNoConsent    = "health_consent_missing"
+	reasonNoAlertLink  = "no_alert_link"
+	reasonLate         = "late"
+	reasonNoRobot      = "no_robot"
+	reasonAcknowledged = "acknowledged"
 )
 
 // decide settles what to do with j from the table's state, building its message if it is to be
 // sent. It returns an error only for what a retry may fix.
 func (h *Handler) decide(ctx context.Context, j *job, dc dynamostore.DeliveryContext, now time.Time) error {
 	r, ok := dc.Reminders[j.ref.ReminderID]
-	if !ok || r.MemberID != j.ref.MemberID || r.Status == reminder.StatusCancelled || r.Status == reminder.StatusPaused {
-		j.done = true // gone, cancelled or paused since: nothing to deliver, nothing to record
+	if !ok || r.MemberID != j.ref.MemberID {
+		j.done = true // gone (erased with its member): nothing to deliver, nowhere to record
+		return nil
+	}
+	// Paused, cancelled or acknowledged since it was queued: not sent, and recorded so — which
+	// also closes a claim a crashed sender left behind after calling the provider.
+	switch {
+	case r.Status == reminder.StatusCancelled || r.Status == reminder.StatusPaused:
+		j.state, j.reason = dynamostore.DeliverySkipped, string(r.Status)
+		return nil
+	case dc.Acked[j.ref.ReminderID+"/"+j.ref.Occurrence]:
+		j.state, j.reason = dynamostore.DeliverySkipped, reasonAcknowledged
 		return nil
 	}
 	if j.ref.Attempt == queues.RobotAttempt {
@@ -239,10 +250,6 @@ func (h *Handler) decide(ctx context.Context, j *job, dc dynamostore.DeliveryCon
 		return nil
 	}
 	occ, _ := reminder.ParseOccurrenceID(j.ref.Occurrence)
-	if dc.Acked[j.ref.ReminderID+"/"+j.ref.Occurrence] {
-		j.done = true // acknowledged: the ladder stops
-		return nil
-	}
 	if r.Kind.NeedsHealthConsent() && !m.Consents.Granted(member.ConsentHealth) {
 		j.state, j.reason = dynamostore.DeliverySuppressed, reasonNoConsent
 		return nil

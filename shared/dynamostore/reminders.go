@@ -53,6 +53,7 @@ const (
 	DeliverySuppressed = "suppressed" // not sent on purpose: no consent, unverified, channel none
 	DeliveryDeferred   = "deferred"   // held back by quiet hours until DueAt
 	DeliveryExpired    = "expired"    // dispatched too late after an outage (reminder.MaxLateness)
+	DeliverySkipped    = "skipped"    // not (re)sent: acknowledged, paused or cancelled meanwhile
 )
 
 // Delivery is one delivery of one occurrence, as its status page shows it.
