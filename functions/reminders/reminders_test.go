@@ -419,7 +419,7 @@ func TestRefusalsChangeNothing(t *testing.T) {
 		{"clip never uploaded", withSession(readEvent(t, "me-create-clip-missing"), a), 404, "clip_not_found", ""},
 		{"medication without health consent", withSession(readEvent(t, "me-create"), b), 400, "health_consent_required", "kind"},
 		{"no session", readEvent(t, "me-create"), 401, "session_required", ""},
-		{"status cancelled", withSession(with(readEvent(t, "me-update-bad-status"), "id", existing), a), 400, "invalid_status", "status"},
+		{"status cancelled", withSession(with(readEvent(t, "me-update-bad-status"), "id", existing), a), 400, "invalid_reminder_status", "status"},
 		{"empty patch", withSession(with(readEvent(t, "me-update-empty"), "id", existing), a), 400, "empty_update", ""},
 		{"invalid time in a patch", withSession(withBody(with(readEvent(t, "me-update"), "id", existing),
 			`{"rule":{"freq":"daily","start":"2026-11-24","at":"8h"}}`), a), 400, "invalid_time", "rule.at"},

@@ -120,7 +120,7 @@ var (
 	ErrInvalidInterval = &fail.Error{Kind: fail.Invalid, Code: "invalid_recurrence", Field: "rule.interval"}
 	ErrInvalidTimeZone = &fail.Error{Kind: fail.Invalid, Code: "invalid_time_zone", Field: "rule.timeZone"}
 	ErrNoOccurrence    = &fail.Error{Kind: fail.Invalid, Code: "no_occurrence", Field: "rule"}
-	ErrInvalidStatus   = &fail.Error{Kind: fail.Invalid, Code: "invalid_status", Field: "status"}
+	ErrInvalidStatus   = &fail.Error{Kind: fail.Invalid, Code: "invalid_reminder_status", Field: "status"}
 	ErrInvalidClip     = &fail.Error{Kind: fail.Invalid, Code: "invalid_clip", Field: "clipKey"}
 	ErrTooMany         = &fail.Error{Kind: fail.Conflict, Code: "too_many_reminders"}
 	ErrCancelled       = &fail.Error{Kind: fail.Conflict, Code: "reminder_cancelled"}
