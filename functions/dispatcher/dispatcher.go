@@ -152,7 +152,7 @@ func (h *Handler) shard(ctx context.Context, m time.Time, shard int, now time.Ti
 		var msgs []sqsmsg.Outgoing
 		var advances []dynamostore.Advance
 		var released []dynamostore.DeliveryRef
-		late := now.Sub(m) > reminder.MaxLateness
+		late := reminder.Late(m, now)
 		for _, due := range page.Items {
 			switch {
 			case due.Deferred != nil:

@@ -222,7 +222,7 @@ func (s *Store) advanceUpdate(a Advance, now time.Time) (*types.Update, error) {
 }
 
 // transactSkippingFailed writes items in one transaction; when conditions fail, it writes the
-// others again without them (at most three rounds), and returns how many were written. A
+// others again without them (at most six rounds), and returns how many were written. A
 // transaction that conflicts with another is retried as a whole.
 func (s *Store) transactSkippingFailed(ctx context.Context, items []types.TransactWriteItem) (int, error) {
 	for round := 0; len(items) > 0; round++ {

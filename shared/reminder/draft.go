@@ -159,9 +159,9 @@ func (r Reminder) Advance(occ, now time.Time) Reminder {
 	return r
 }
 
-// Late reports whether occurrence occ is too late to send at now (MaxLateness): it is recorded
-// as expired instead.
-func (r Reminder) Late(occ, now time.Time) bool { return now.Sub(occ) > MaxLateness }
+// Late reports whether something due at due is too late to send at now (MaxLateness): the
+// dispatcher, catching up after an outage, marks it so and the sender records it as expired.
+func Late(due, now time.Time) bool { return now.Sub(due) > MaxLateness }
 
 // Location returns the zone of r's rule, the one its times are shown in (Asia/Shanghai if the
 // stored name no longer loads).

@@ -222,7 +222,7 @@ func TestLate(t *testing.T) {
 		{occ.Add(72 * time.Hour), true},
 	}
 	for _, tt := range tests {
-		if got := (Reminder{}).Late(occ, tt.now); got != tt.want {
+		if got := Late(occ, tt.now); got != tt.want {
 			t.Errorf("Late(%v, %v) = %v, want %v", occ, tt.now, got, tt.want)
 		}
 	}
