@@ -59,7 +59,7 @@ func (h *Handler) staffReminders(ctx context.Context, r *apigw.Request) (apigw.R
 			return apigw.Response{}, err
 		}
 	}
-	return apigw.JSON(http.StatusOK, h.listJSON(r, page, true)), nil
+	return apigw.JSON(http.StatusOK, h.listJSON(r, page)), nil
 }
 
 func (h *Handler) staffCreate(ctx context.Context, r *apigw.Request) (apigw.Response, error) {

@@ -25,7 +25,30 @@ func (h *Handler) familyReminders(ctx context.Context, r *apigw.Request) (apigw.
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	return apigw.JSON(http.StatusOK, h.listJSON(r, page, false)), nil
+	out := reminderList{Reminders: make([]reminderJSON, len(page.Items)), Cursor: page.Cursor}
+	for i, rem := range page.Items {
+		out.Reminders[i] = h.familyJSON(ctx, rem)
+	}
+	return apigw.JSON(http.StatusOK, out), nil
+}
+
+// familyJSON renders rem for a family link: no page link (see reminderJSON), but, for a reminder
+// with a recorded clip, a presigned URL of it, so that the family page's Listen plays the voice
+// that was recorded. Signing is computed here, no call to S3; a text reminder gets no URL and is
+// spoken by the phone, as the page always did.
+func (h *Handler) familyJSON(ctx context.Context, rem reminder.Reminder) reminderJSON {
+	out := toReminderJSON(rem, "")
+	if rem.ClipKey == "" {
+		return out
+	}
+	url, err := h.d.Clips.URL(ctx, rem.ClipKey, audioTTL)
+	if err != nil {
+		// The list is still worth showing: Listen then speaks the words, if any.
+		h.d.Log.WarnContext(ctx, "presign reminder clip", "reminder", rem.ID, "err", err)
+		return out
+	}
+	out.AudioURL = url
+	return out
 }
 
 func (h *Handler) familyCreate(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
@@ -41,7 +64,7 @@ func (h *Handler) familyCreate(ctx context.Context, r *apigw.Request) (apigw.Res
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	return apigw.JSON(http.StatusCreated, toReminderJSON(rem, "")), nil
+	return apigw.JSON(http.StatusCreated, h.familyJSON(ctx, rem)), nil
 }
 
 func (h *Handler) familyUpdate(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
@@ -57,7 +80,7 @@ func (h *Handler) familyUpdate(ctx context.Context, r *apigw.Request) (apigw.Res
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	return apigw.JSON(http.StatusOK, toReminderJSON(rem, "")), nil
+	return apigw.JSON(http.StatusOK, h.familyJSON(ctx, rem)), nil
 }
 
 func (h *Handler) familyCancel(ctx context.Context, r *apigw.Request) (apigw.Response, error) {

@@ -24,7 +24,7 @@ func (h *Handler) myReminders(ctx context.Context, r *apigw.Request) (apigw.Resp
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	return apigw.JSON(http.StatusOK, h.listJSON(r, page, true)), nil
+	return apigw.JSON(http.StatusOK, h.listJSON(r, page)), nil
 }
 
 func (h *Handler) createMine(ctx context.Context, r *apigw.Request) (apigw.Response, error) {

@@ -405,15 +405,12 @@ func (h *Handler) link(r *apigw.Request, rem reminder.Reminder) string {
 	return apigw.BaseURL(h.d.BaseURL, r) + "/r/" + reminder.LinkToken(h.d.Key, rem.StoreID, rem.ID)
 }
 
-// listJSON renders a page of reminders, with their page links unless withLinks is false.
-func (h *Handler) listJSON(r *apigw.Request, page dynamostore.Page[reminder.Reminder], withLinks bool) reminderList {
+// listJSON renders a page of reminders with their page links (for the senior and staff; the
+// family listing has its own, without them).
+func (h *Handler) listJSON(r *apigw.Request, page dynamostore.Page[reminder.Reminder]) reminderList {
 	out := reminderList{Reminders: make([]reminderJSON, len(page.Items)), Cursor: page.Cursor}
 	for i, rem := range page.Items {
-		link := ""
-		if withLinks {
-			link = h.link(r, rem)
-		}
-		out.Reminders[i] = toReminderJSON(rem, link)
+		out.Reminders[i] = toReminderJSON(rem, h.link(r, rem))
 	}
 	return out
 }

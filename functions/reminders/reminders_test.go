@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -21,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/google/go-cmp/cmp"
 
 	"yinling/functions/reminders"
 	"yinling/shared/apispec"
@@ -539,6 +541,62 @@ func TestChangingAReminderWithAClip(t *testing.T) {
 	// With words of its own, the reminder can do without the clip.
 	if out := f.do(withSession(withBody(with(readEvent(t, "me-update"), "id", id), `{"clipKey":""}`), f.sessions[memberA]), 200); out["hasClip"] != false {
 		t.Errorf("after removing the clip = %v", out)
+	}
+}
+
+// A family page gets no reminder page link, so a reminder with a recorded clip carries a
+// presigned URL of the clip instead, which plays it; a text reminder carries none (the page
+// speaks its words). Signing the URL is computed, not an AWS call: the listing costs what it did.
+func TestFamilyListPlaysClips(t *testing.T) {
+	f := newFixture(t)
+	text := f.do(with(readEvent(t, "family-create"), "token", f.helper), 201)
+	f.calls.Reset()
+	f.do(with(readEvent(t, "family-list"), "token", f.viewer), 200)
+	textOnly := f.calls.Snapshot()
+
+	up := f.do(with(readEvent(t, "family-upload"), "token", f.helper), 201)
+	clip := bytes.Repeat([]byte{7}, 4096)
+	put(t, up, clip)
+	body := `{"kind":"custom","text":"妈，记得量血压","clipKey":"` + up["clipKey"].(string) + `","rule":{"freq":"daily","start":"2026-11-24","at":"20:00"}}`
+	voiced := f.do(withBody(with(readEvent(t, "family-create"), "token", f.helper), body), 201)
+	if voiced["audioUrl"] == nil || text["audioUrl"] != nil {
+		t.Errorf("created: audioUrl %v with a clip, %v without", voiced["audioUrl"], text["audioUrl"])
+	}
+
+	for _, tok := range []string{f.viewer, f.helper} {
+		f.calls.Reset()
+		list := f.do(with(readEvent(t, "family-list"), "token", tok), 200)
+		if diff := cmp.Diff(textOnly.Count, f.calls.Snapshot().Count); diff != "" {
+			t.Errorf("AWS calls of a listing with a clip (-without +with):\n%s", diff)
+		}
+		has := map[string]bool{}
+		for _, x := range list["reminders"].([]any) {
+			r := x.(map[string]any)
+			has[r["id"].(string)] = r["audioUrl"] != nil
+		}
+		want := map[string]bool{text["id"].(string): false, voiced["id"].(string): true}
+		if diff := cmp.Diff(want, has); diff != "" {
+			t.Errorf("has an audioUrl, by reminder (-want +got):\n%s", diff)
+		}
+	}
+	t.Logf("a family listing made these AWS calls:\n%s", textOnly)
+
+	// The URL plays the clip as stored (claimed out of uploads/), to anyone holding it.
+	url, _ := voiced["audioUrl"].(string)
+	if stored := f.reminder(storeID, voiced["id"].(string)).ClipKey; !strings.Contains(url, stored) {
+		t.Errorf("audioUrl %q is not of the stored clip %q", url, stored)
+	}
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 || !bytes.Equal(got, clip) {
+		t.Errorf("GET audioUrl: %d, %d bytes, want 200 and the %d bytes uploaded", resp.StatusCode, len(got), len(clip))
 	}
 }
 

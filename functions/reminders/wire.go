@@ -107,7 +107,8 @@ func (in patchJSON) patch() (reminder.Patch, error) {
 
 // reminderJSON is a reminder as its senior, a family helper and staff see it. Link, the page
 // behind every SMS of the reminder, is left out of family answers: whoever opens it may answer
-// "收到" for the senior, which would stop the very alert a relative is there to receive.
+// "收到" for the senior, which would stop the very alert a relative is there to receive. So family
+// answers carry AudioURL instead, a presigned GET of the recorded clip, for the page to play it.
 type reminderJSON struct {
 	ID          string     `json:"id"`
 	Kind        string     `json:"kind"`
@@ -118,6 +119,7 @@ type reminderJSON struct {
 	NextAt      *time.Time `json:"nextAt,omitempty"`
 	LastAt      *time.Time `json:"lastAt,omitempty"`
 	Link        string     `json:"link,omitempty"`
+	AudioURL    string     `json:"audioUrl,omitempty"`
 	CreatedVia  string     `json:"createdVia"`
 	UpdatedVia  string     `json:"updatedVia,omitempty"`
 	CreatedAt   time.Time  `json:"createdAt"`

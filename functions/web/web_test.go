@@ -504,9 +504,9 @@ func TestSeniorPageMessages(t *testing.T) {
 	}{
 		{"GET /join/{code}", []string{"join.js"}, nil},
 		{"GET /me", []string{"rem.js", "remlist.js", "me.js"}, append([]string{"active", "pending_approval", "pending_verification", "view", "helper"}, rem...)},
-		{"GET /f/{token}", []string{"rem.js", "remlist.js", "family.js"}, append([]string{"view", "helper"}, rem...)},
+		{"GET /f/{token}", []string{"rem.js", "remlist.js", "recorder.js", "family.js"}, append([]string{"view", "helper"}, rem...)},
 		{"GET /r/{token}", []string{"rem.js", "reminder.js"}, rem},
-		{"GET /admin/reminders", []string{"rem.js", "remlist.js", "staff-reminders.js"}, append([]string{"st_active", "st_paused", "st_cancelled", "st_done"}, rem...)},
+		{"GET /admin/reminders", []string{"rem.js", "remlist.js", "recorder.js", "staff-reminders.js"}, append([]string{"st_active", "st_paused", "st_cancelled", "st_done"}, rem...)},
 	}
 	for _, tt := range tests {
 		want := slices.Clone(tt.lookedUp)

@@ -1,6 +1,8 @@
 package i18n
 
 import (
+	"bytes"
+	"encoding/json"
 	"sort"
 	"testing"
 
@@ -57,5 +59,35 @@ func TestTFallsBack(t *testing.T) {
 	}
 	if got := T(En, "no.such.key"); got != "no.such.key" {
 		t.Fatalf("T(en, no.such.key) = %q, want the key back", got)
+	}
+}
+
+// A key written twice in a catalog is silently the last one to encoding/json: refuse it, so an
+// edit never lands on a copy nobody reads.
+func TestCatalogsHaveNoDuplicateKeys(t *testing.T) {
+	for _, l := range Langs {
+		b, err := catalogFS.ReadFile("catalog/" + string(l) + ".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		seen := map[string]bool{}
+		if _, err := dec.Token(); err != nil { // {
+			t.Fatal(err)
+		}
+		for dec.More() {
+			k, err := dec.Token()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if seen[k.(string)] {
+				t.Errorf("%s: key %q appears twice", l, k)
+			}
+			seen[k.(string)] = true
+			var v string
+			if err := dec.Decode(&v); err != nil {
+				t.Fatalf("%s: %q: %v", l, k, err)
+			}
+		}
 	}
 }

@@ -7,11 +7,14 @@
 //     the time, "听一听", and "收到" answers kindly that there is nothing to confirm yet;
 //   - the senior makes a helper family link (alerts to a phone number); the daughter opens it on
 //     her phone, sees her mother's reminders, records a clip (chromium's fake microphone), listens
-//     back and saves a reminder in her own voice (presign → PUT → create with the clip);
+//     back and saves a reminder in her own voice (presign → PUT → create with the clip); opened
+//     again, the page's Listen plays that clip from its presigned URL, to the end;
 //   - the one-off is sent by the dispatcher to the local outbox; its link, opened on a fresh phone,
 //     takes one tap on "收到" to "好的，已收到" — the taps are counted and printed;
 //   - staff open /admin/reminders with a token: the queues and their dead-letter depth, the
-//     senior's reminders with the one-off's delivery status, and the outbox.
+//     senior's reminders with the one-off's delivery status, and the outbox; they record a clip
+//     and save a reminder in their own voice for her, pause and resume it, cancel it (two taps),
+//     and broadcast one to her group.
 //
 //	node web/e2e/reminders.mjs --base http://127.0.0.1:PORT --token JWT --join-code CODE --out DIR
 //
@@ -22,7 +25,8 @@
 // every few seconds (make test).
 import { open } from './harness.mjs';
 
-// A fake microphone (a beep) that needs no permission prompt: what a relative's phone records.
+// A fake microphone (a beep) that needs no permission prompt: what a relative's phone (or the
+// staff's computer) records.
 const h = await open('reminders', { args: ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'] });
 const {
   opt, base, joinCode, T, TIMEOUT, Failed, expect, reEscape, text, outboxCode, newPage, step, flow,
@@ -77,6 +81,7 @@ const who = { name: '王秀兰', phone: '136 0013 6000', birthYear: '1949' };
 const PILL = '吃一片降压药';
 const CALL = '下午记得去社区医院复查';
 const VOICE = '妈，记得量血压';
+const STAFF_VOICE = '王阿姨，明早九点半来店里量血压';
 let daily = null;
 let oneOff = null;
 let memberId = '';
@@ -259,6 +264,11 @@ await flow(async () => {
   });
 
   const daughter = await newPage(zh);
+  // Listen plays through an Audio the page keeps to itself: note the element that played.
+  await daughter.addInitScript(() => {
+    const play = HTMLMediaElement.prototype.play;
+    HTMLMediaElement.prototype.play = function () { window.lastPlayed = this; return play.apply(this, arguments); };
+  });
   await step(daughter, 'family-sees-reminders', async () => {
     await daughter.goto(url);
     await text(daughter.locator('#rem-h'), T(zh, 'page.family.rem_heading', { name: who.name }), 'her reminders');
@@ -313,6 +323,34 @@ await flow(async () => {
     await text(rowOf(daughter, VOICE).locator('.r-rule'), T(zh, 'page.rem.rule_daily', { time: '下午8:00' }), 'her reminder in the list');
     await text(daughter.locator('#rem-status'), T(zh, 'page.rem.saved'), 'saved');
     await sizes(daughter);
+  });
+
+  await step(daughter, 'family-listens-to-clip', async () => {
+    // The family page gets no reminder page link (it could answer "收到"): a reminder with a clip
+    // carries the clip's own presigned URL, a text one none (the phone reads its words).
+    const listed = response(daughter, (r) => /\/api\/family\/[^/]+\/reminders$/.test(r.url()) && r.request().method() === 'GET', 'GET family reminders');
+    await daughter.reload();
+    const { reminders = [] } = await (await listed).json();
+    const voiced = reminders.find((r) => r.text === VOICE);
+    const pill = reminders.find((r) => r.text === PILL);
+    expect(voiced && /^https?:\/\/.*clips\//.test(voiced.audioUrl || '') && !voiced.link, `the clip reminder: ${JSON.stringify(voiced)}`);
+    expect(pill && !pill.audioUrl, `the text reminder: ${JSON.stringify(pill)}`);
+    const listen = rowOf(daughter, VOICE).locator('.r-listen');
+    await listen.tap();
+    const heard = await daughter.evaluate(() => new Promise((ok) => {
+      const a = window.lastPlayed;
+      if (!a) { ok({ why: 'no audio played' }); return; }
+      const t = setTimeout(() => ok({ why: `not played to the end within 8 s (error ${a.error && a.error.code})` }), 8000);
+      const end = () => { clearTimeout(t); ok({ src: a.currentSrc, duration: a.duration }); };
+      if (a.ended) { end(); return; }
+      a.addEventListener('ended', end);
+      a.addEventListener('error', () => { clearTimeout(t); ok({ why: `audio error ${a.error && a.error.code}` }); });
+    }));
+    console.log(`     family listen: ${heard.why || `the recorded clip, ${heard.duration.toFixed(1)} s`}`);
+    expect(!heard.why, `listen: ${heard.why}`);
+    expect(heard.src === voiced.audioUrl, `played ${heard.src}, not the clip's URL`);
+    expect(heard.duration > 0, `the clip played with duration ${heard.duration}`);
+    await text(listen, T(zh, 'page.rem.listen'), 'Listen again once it ended');
   });
 });
 
@@ -394,11 +432,69 @@ await flow(async () => {
     const value = await staff.locator('#member option').evaluateAll((os, name) => (os.find((o) => o.textContent.startsWith(name)) || {}).value, who.name);
     expect(value, `${who.name} is not in the member list`);
     await staff.locator('#member').selectOption(value);
-    const row = staff.locator('#reminders > li').filter({ has: staff.locator('.r-text', { hasText: CALL }) });
+    const row = rowOf(staff, CALL);
     await row.waitFor();
     await row.locator('.r-deliv').click();
     await text(row.locator('.r-occ > li').first(), /./, 'delivery status');
     await text(row.locator('.r-occ > li').first(), new RegExp(reEscape(T(zh, 'page.staffrem.attempt', { n: '1' }))), 'the first send');
+  });
+
+  await step(staff, 'staff-voice-reminder', async () => {
+    // Recorded on the staff's computer, uploaded with a presigned PUT got with the staff token,
+    // saved for the member chosen above.
+    const form = staff.locator('#add');
+    await form.locator('input[name="to"][value="member"]').check();
+    await text(staff.locator('#rec'), T(zh, 'page.family.rec_start'), 'record button');
+    await staff.locator('#rec').click();
+    await text(staff.locator('#rec-status'), new RegExp('^' + reEscape(T(zh, 'page.family.rec_on', { time: '' }))), 'recording');
+    await staff.waitForTimeout(1500);
+    await staff.locator('#rec').click();
+    await text(staff.locator('#rec-status'), T(zh, 'page.family.rec_done'), 'recorded');
+    await form.locator('input[name="kind"][value="checkup"]').check();
+    await form.locator('textarea[name="text"]').fill(STAFF_VOICE);
+    await form.locator('input[name="at"]').fill('09:30');
+    await form.locator('input[name="freq"][value="daily"]').check();
+    const presigned = response(staff, (r) => r.url().endsWith('/api/admin/voice-uploads') && r.request().method() === 'POST', 'POST /api/admin/voice-uploads');
+    const created = response(staff, (r) => /\/api\/admin\/members\/[^/]+\/reminders$/.test(r.url()) && r.request().method() === 'POST', 'POST member reminder');
+    await form.locator('button[type=submit]').click();
+    const p = await presigned;
+    expect(p.status() === 201, `POST voice-uploads: ${p.status()}: ${await p.text()}`);
+    expect((p.request().headers().authorization || '').startsWith('Bearer '), 'the presign went without the staff token');
+    const c = await Promise.race([created, staff.locator('#add-error').waitFor({ state: 'visible', timeout: TIMEOUT }).then(() => null)]);
+    expect(c, `not saved: "${await staff.locator('#add-error').innerText().catch(() => '')}"`);
+    expect(c.status() === 201, `POST member reminder: ${c.status()}: ${await c.text()}`);
+    const sent = JSON.parse(c.request().postData() || '{}');
+    expect(sent.clipKey && sent.clipKey === (await p.json()).clipKey, `the reminder names clip ${sent.clipKey}`);
+    const body = await c.json();
+    expect(body.hasClip === true && body.createdVia === 'staff', `created: ${JSON.stringify(body)}`);
+    await text(staff.locator('#add-ok'), T(zh, 'page.rem.saved'), 'saved');
+    await text(rowOf(staff, STAFF_VOICE).locator('.r-kind'), `${T(zh, 'page.rem.kind_checkup')} · ${T(zh, 'page.staffrem.st_active')}`, 'in her list, active');
+    expect(await staff.locator('#rec-play').isHidden(), 'the saved clip still shows in the form');
+    await onePrimary(staff);
+  });
+
+  await step(staff, 'staff-pause-resume-cancel', async () => {
+    const row = rowOf(staff, STAFF_VOICE);
+    const patched = (status) => response(staff, (r) => /\/api\/admin\/members\/[^/]+\/reminders\/[^/]+$/.test(r.url()) && r.request().method() === 'PATCH', `PATCH ${status}`);
+    let res = patched('paused');
+    await row.locator('.r-pause').click();
+    expect((await res).status() === 200, `pause: ${(await res).status()}`);
+    await text(row.locator('.r-paused'), T(zh, 'page.rem.paused'), 'paused');
+    await text(row.locator('.r-kind'), new RegExp(reEscape(T(zh, 'page.staffrem.st_paused')) + '$'), 'status paused');
+    await text(row.locator('.r-pause'), T(zh, 'page.rem.resume'), 'resume button');
+    res = patched('active');
+    await row.locator('.r-pause').click();
+    expect((await res).status() === 200, `resume: ${(await res).status()}`);
+    await text(row.locator('.r-kind'), new RegExp(reEscape(T(zh, 'page.staffrem.st_active')) + '$'), 'status active again');
+    await row.locator('.r-paused').waitFor({ state: 'hidden' });
+    // Cancelling asks first; the second click cancels, and the reminder stays listed as cancelled.
+    await row.locator('.r-cancel').click();
+    await text(row.locator('.r-cancel'), T(zh, 'page.rem.cancel_confirm'), 'cancel asks first');
+    const gone = response(staff, (r) => /\/api\/admin\/members\/[^/]+\/reminders\/[^/]+$/.test(r.url()) && r.request().method() === 'DELETE', 'DELETE the reminder');
+    await row.locator('.r-cancel').click();
+    expect((await gone).status() === 204, `cancel: ${(await gone).status()}`);
+    await text(row.locator('.r-kind'), new RegExp(reEscape(T(zh, 'page.staffrem.st_cancelled')) + '$'), 'status cancelled');
+    expect(await row.locator('.r-pause').isHidden() && await row.locator('.r-cancel').isHidden(), 'a cancelled reminder still offers pause or cancel');
   });
 
   await step(staff, 'staff-broadcast', async () => {

@@ -1,9 +1,7 @@
-// rem.js: what the reminder pages share — my page, the family page, the reminder page (/r) and
-// the staff reminders page. It puts times and repeats into words in the member's time zone
-// ("每天 上午8:00", "11月23日 周一 上午8:00"), calls the API, and plays a clip or speaks the text.
-// remlist.js adds the list of reminders and the add-a-reminder form where a page has them. Words
-// come from the page's #msg block; what the API returns goes in with textContent, never as HTML.
-// The pages' own scripts use it as window.YLRem.
+// rem.js, window.YLRem: what the reminder pages (my page, family, /r, staff) share. It puts times
+// and repeats into words in the member's time zone ("每天 上午8:00"), calls the API, and plays a
+// clip or speaks the text. Words come from the page's #msg block; what the API returns goes in
+// with textContent, never as HTML.
 (function () {
   'use strict';
 
@@ -24,8 +22,7 @@
   }
   R.show = show;
 
-  // fmt formats d in zone tz (the member's), falling back to China time for a zone the phone
-  // does not know.
+  // fmt formats d in zone tz, or in China time where the phone does not know tz.
   function fmt(d, opts, tz) {
     var o = { timeZone: tz || R.tz };
     Object.keys(opts).forEach(function (k) { o[k] = opts[k]; });
@@ -37,10 +34,10 @@
     }
   }
 
-  // when puts an instant into words: "11月23日 周一 上午8:00" / "Mon, November 23 at 8:00 AM".
+  // when puts an instant into words: "11月23日 周一 上午8:00".
   function when(ts, tz) {
     var d = new Date(ts);
-    if (ts === undefined || ts === null || ts === '' || isNaN(d.getTime())) { return ''; }
+    if (ts == null || ts === '' || isNaN(d)) { return ''; }
     return fill(msg.when, {
       date: fmt(d, { month: 'long', day: 'numeric' }, tz),
       weekday: fmt(d, { weekday: 'short' }, tz),
@@ -49,7 +46,7 @@
   }
   R.when = when;
 
-  // local is a rule's local date ("2026-11-23") and time ("08:00") as a Date to format in UTC.
+  // local is a rule's date ("2026-11-23") and time ("08:00") as an instant to format in UTC.
   function local(date, at) {
     var p = String(date || '').split('-').map(Number), t = String(at || '0:0').split(':').map(Number);
     return Date.UTC(p[0], (p[1] || 1) - 1, p[2] || 1, t[0] || 0, t[1] || 0);
@@ -59,7 +56,7 @@
     return fmt(local('2000-01-01', at), { hour: 'numeric', minute: '2-digit', hour12: true }, 'UTC');
   }
 
-  // ruleWords says when a rule rings: "每天 上午8:00", "每周一、三、五 上午8:00", "每3天 …".
+  // ruleWords says when a rule rings: "每天 上午8:00", "每周一、三、五 上午8:00".
   function ruleWords(rule) {
     rule = rule || {};
     var time = clock(rule.at), s;
@@ -99,11 +96,8 @@
     }
   };
 
-  // ---------------------------------------------------------------- the API
-
-  // key is the Idempotency-Key of a create with body: the same body sent again (a retry on a weak
-  // signal) keeps its key and makes one reminder; a changed body gets a new key, as the API
-  // requires. crypto.randomUUID needs a secure context, which a LAN address may not be.
+  // key is the Idempotency-Key of a create: a body retried on a weak signal keeps its key and
+  // makes one reminder; a changed body gets a new one. randomUUID needs a secure context.
   var lastKey = '', lastBody = '';
   R.key = function (body) {
     var b = JSON.stringify(body);
@@ -117,7 +111,7 @@
   R.keyUsed = function () { lastKey = ''; };
 
   // api calls the JSON API and resolves to {status, data}, status 0 when the network failed.
-  // o.creds is the fetch credentials mode; o.headers are added (the staff page's token).
+  // o: creds (fetch's credentials), headers to add, on401.
   R.api = async function (method, path, body, o) {
     o = o || {};
     var headers = { 'Accept': 'application/json', 'Accept-Language': lang };
@@ -145,8 +139,6 @@
     return e.code && e.message ? e.message : msg.server;
   };
 
-  // ---------------------------------------------------------------- listening
-
   var audio = null, playing = null;
 
   function stopAll() {
@@ -172,8 +164,7 @@
     return true;
   }
 
-  // play plays src ({url} or {text}) and turns btn into a stop button meanwhile; it returns
-  // false when the phone can do neither.
+  // play plays src ({url} or {text}), btn a stop button meanwhile; false when it can do neither.
   R.play = function (btn, src, el) {
     var again = playing === btn;
     stopAll();
@@ -195,14 +186,14 @@
     return false;
   };
 
-  // listen plays reminder r: the audio its page API signs — the recorded clip, or the text spoken
-  // by the server's voice, which a phone without one of its own (many WeChat WebViews) needs —
-  // else the phone's own voice. A family page gets no link, so it always uses the phone's voice.
+  // listen plays reminder r: its clip (r.audioUrl, on the family page, which gets no link: it
+  // could answer "收到"), else what its page API signs — the clip, or the text in the server's
+  // voice, which many WeChat WebViews need — else the phone's own voice.
   R.listen = async function (btn, r, err) {
-    var src = { text: r.text };
+    var src = { url: r.audioUrl, text: r.text };
     show(err, '');
     var token = String(r.link || '').split('/r/')[1];
-    if (token && playing !== btn) {
+    if (token && !src.url && playing !== btn) {
       var a = await R.api('GET', '/api/r/' + encodeURIComponent(token), undefined, { creds: 'omit' });
       if (a.status === 200 && a.data) { src = { url: a.data.audioUrl, text: a.data.speakText || r.text }; }
     }

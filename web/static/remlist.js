@@ -1,16 +1,15 @@
 // remlist.js: the list of reminders (listen, pause, resume, cancel with a second tap) and the
-// add-a-reminder form (the rem-fields piece of parts.html), for my page, the family page and the
-// staff reminders page. It extends window.YLRem (rem.js, loaded first); what the API returns goes
-// in with textContent, never as HTML.
+// add-a-reminder form (rem-fields in parts.html). Extends window.YLRem (rem.js, loaded first);
+// what the API returns goes in with textContent, never as HTML.
 (function () {
   'use strict';
 
   var $ = function (id) { return document.getElementById(id); };
   var R = window.YLRem, msg = R.msg, fill = R.fill, show = R.show, when = R.when, ruleWords = R.ruleWords;
 
-  // list shows reminders in #rem-list from o.base (GET {reminders, cursor}); with o.edit each
-  // can be paused, resumed and cancelled (PATCH and DELETE o.base/{id}). o.api is R.api's
-  // options. Returns {load, add}.
+  // list shows reminders in #rem-list from o.base (GET); with o.edit each can be paused, resumed
+  // and cancelled (PATCH, DELETE o.base/{id}). o.api: R.api's options. o.all keeps cancelled
+  // ones; o.draw(li, r) adds to each row as it is drawn. Returns {load, add}.
   R.list = function (o) {
     var ul = $('rem-list'), more = $('rem-more'), cursor = '';
 
@@ -29,8 +28,9 @@
         q('r-next').textContent = r.status === 'active' && r.nextAt ? fill(msg.next, { when: when(r.nextAt, tz) }) : '';
         q('r-paused').hidden = r.status !== 'paused';
         pause.textContent = r.status === 'paused' ? msg.resume : msg.pause;
-        cancel.hidden = !o.edit;
+        cancel.hidden = !o.edit || r.status === 'cancelled';
         pause.hidden = !o.edit || (r.status !== 'active' && r.status !== 'paused'); // a sent one-off is done
+        if (o.draw) { o.draw(li, r); }
       }
       draw();
       q('r-listen').addEventListener('click', function () { R.listen(this, r, err); });
@@ -55,8 +55,13 @@
         show(err, '');
         var a = await R.api('DELETE', o.base + '/' + encodeURIComponent(r.id), undefined, o.api);
         if (a.status === 200 || a.status === 204 || a.status === 404) {
-          li.remove();
-          empty();
+          if (o.all) {
+            r.status = 'cancelled';
+            draw();
+          } else {
+            li.remove();
+            empty();
+          }
           return;
         }
         cancel.disabled = false;
@@ -79,7 +84,7 @@
         return;
       }
       (a.data.reminders || []).forEach(function (r) {
-        if (r.status !== 'cancelled') { ul.appendChild(row(r)); }
+        if (o.all || r.status !== 'cancelled') { ul.appendChild(row(r)); }
       });
       cursor = a.data.cursor || '';
       more.hidden = !cursor;
@@ -95,8 +100,6 @@
       }
     };
   };
-
-  // ---------------------------------------------------------------- the add form
 
   // form wires an add-a-reminder form (the rem-fields piece): the fields a repeat needs appear
   // with it, the date starts at today.

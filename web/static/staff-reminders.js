@@ -1,17 +1,13 @@
-// Staff reminders page (/admin/reminders): the queues (a dead-letter queue with anything in it
-// stands out), the alerts that reached staff, one member's reminders with each one's delivery
-// status (occurrences, attempts, states), one form that adds a reminder for that member or sends
-// one to their whole group, and — in local development only — the outbox of what would have been sent.
-// The staff token is the one /admin keeps in sessionStorage (never in a URL). Uses rem.js; what
-// the API returns goes in with textContent, never as HTML.
+// /admin/reminders: queues, alerts, a member's reminders and deliveries, a form adding one for the
+// member or their group, the local outbox. The token is /admin's, in sessionStorage, never in a
+// URL; what the API returns goes in with textContent, never as HTML.
 (function () {
   'use strict';
 
   var KEY = 'yinling.staffToken';
   var $ = function (id) { return document.getElementById(id); };
   var R = window.YLRem, msg = R.msg, fill = R.fill, show = R.show;
-  var memToken = '';
-  var bcID = '';
+  var memToken = '', bcID = '';
 
   function getToken() {
     try { return sessionStorage.getItem(KEY) || memToken; } catch (e) { return memToken; }
@@ -23,18 +19,31 @@
     } catch (e) { /* memToken is enough for this page's life */ }
   }
 
-  // api calls the admin API with the token; a 401 signs the page out.
-  function api(method, path, body, headers) {
-    var h = { 'Authorization': 'Bearer ' + getToken() };
-    Object.keys(headers || {}).forEach(function (k) { h[k] = headers[k]; });
-    return R.api(method, path, body, { headers: h, on401: function () { signOut(msg.tokenExpired); } });
+  // auth is R.api's options for the admin API: the token, and a 401 signs the page out.
+  function auth() {
+    return { headers: { 'Authorization': 'Bearer ' + getToken() }, on401: function () { signOut(msg.tokenExpired); } };
   }
+  function get(path) { return R.api('GET', path, undefined, auth()); }
 
-  function el(tag, text, cls) {
+  // el makes a tag with text, class and children lines ([[tag, text, class]…]).
+  function el(tag, text, cls, lines) {
     var e = document.createElement(tag);
     e.textContent = text;
     if (cls) { e.className = cls; }
+    (lines || []).forEach(function (l) { e.appendChild(el(l[0], l[1], l[2])); });
     return e;
+  }
+
+  // list puts into #id an item(x) for each x of GET path's data[key], saying in #id-status that
+  // it is loading, failed or empty; it resolves to the answer.
+  async function list(id, path, key, empty, item) {
+    var ul = $(id), st = $(id + '-status');
+    show(st, msg.loading);
+    var r = await get(path), ok = r.status === 200 && r.data;
+    ul.textContent = '';
+    (ok && r.data[key] || []).forEach(function (x) { ul.appendChild(item(x)); });
+    show(st, !ok ? R.problem(r) : ul.children.length ? '' : empty);
+    return r;
   }
 
   // occ turns an occurrence id ("20261123T0000Z") into an instant.
@@ -43,14 +52,11 @@
     return m ? Date.UTC(+m[1], m[2] - 1, +m[3], +m[4], +m[5]) : id;
   }
 
-  // ---------------------------------------------------------------- sign in and out
-
   function signIn() {
     $('signin').hidden = true;
     $('app').hidden = false;
     show($('alert'), '');
-    loadQueues();
-    loadAlerts();
+    loadStatus();
     loadGroups();
     loadOutbox();
   }
@@ -65,65 +71,32 @@
   $('token-form').addEventListener('submit', function (ev) {
     ev.preventDefault();
     var t = $('token').value.trim().replace(/^Bearer\s+/i, '');
-    if (!t) {
-      show($('token-error'), msg.tokenMissing);
-      $('token').setAttribute('aria-invalid', 'true');
-      $('token').focus();
-      return;
+    R.fieldError(this, $('token-error'), t ? '' : msg.tokenMissing, t ? '' : 'token');
+    if (t) {
+      this.reset();
+      setToken(t);
+      signIn();
     }
-    show($('token-error'), '');
-    $('token').removeAttribute('aria-invalid');
-    $('token').value = '';
-    setToken(t);
-    signIn();
   });
   $('sign-out').addEventListener('click', function () { signOut(''); });
 
-  // ---------------------------------------------------------------- queues and alerts
-
-  async function loadQueues() {
-    show($('queues-status'), msg.loading);
-    var r = await api('GET', '/api/admin/queues');
-    var ul = $('queues');
-    ul.textContent = '';
-    if (r.status !== 200 || !r.data) {
-      show($('queues-status'), R.problem(r));
-      return;
-    }
-    (r.data.queues || []).forEach(function (q) {
+  // loadStatus shows the queues and the alerts that reached staff.
+  function loadStatus() {
+    list('queues', '/api/admin/queues', 'queues', msg.queuesEmpty, function (q) {
       var dlq = (q.dlq && q.dlq.visible) || 0;
-      var li = el('li', '', 'member');
-      li.dataset.queue = q.name;
-      li.appendChild(el('p', q.name, 'm-name'));
-      li.appendChild(el('p', fill(msg.queue, { visible: q.visible || 0, inFlight: q.inFlight || 0, delayed: q.delayed || 0 }), 'm-line'));
       // Anything in a dead-letter queue is a message that failed five times: someone must look.
-      li.appendChild(el('p', fill(msg.dlq, { n: dlq }), dlq > 0 ? 'alert q-dlq' : 'm-line q-dlq'));
-      ul.appendChild(li);
+      var li = el('li', '', 'member', [['p', q.name, 'm-name'],
+        ['p', fill(msg.queue, { visible: q.visible || 0, inFlight: q.inFlight || 0, delayed: q.delayed || 0 }), 'm-line'],
+        ['p', fill(msg.dlq, { n: dlq }), dlq > 0 ? 'alert q-dlq' : 'm-line q-dlq']]);
+      li.dataset.queue = q.name;
+      return li;
     });
-    show($('queues-status'), ul.children.length ? '' : msg.queuesEmpty);
-  }
-
-  async function loadAlerts() {
-    show($('alerts-status'), msg.loading);
-    var r = await api('GET', '/api/admin/alerts');
-    var ul = $('alerts');
-    ul.textContent = '';
-    if (r.status !== 200 || !r.data) {
-      show($('alerts-status'), R.problem(r));
-      return;
-    }
-    (r.data.alerts || []).forEach(function (a) {
-      var li = el('li', '', 'member');
-      li.appendChild(el('p', [a.memberName, msg['k_' + a.kind], a.text].filter(Boolean).join(' · '), 'm-name'));
-      li.appendChild(el('p', R.when(a.at || occ(a.occurrence)), 'm-line'));
-      ul.appendChild(li);
+    list('alerts', '/api/admin/alerts', 'alerts', msg.alertsEmpty, function (a) {
+      return el('li', '', 'member', [['p', [a.memberName, msg['k_' + a.kind], a.text].filter(Boolean).join(' · '), 'm-name'],
+        ['p', R.when(a.at || occ(a.occurrence)), 'm-line']]);
     });
-    show($('alerts-status'), ul.children.length ? '' : msg.alertsEmpty);
   }
-
-  $('refresh').addEventListener('click', function () { loadQueues(); loadAlerts(); });
-
-  // ---------------------------------------------------------------- one member's reminders
+  $('refresh').addEventListener('click', loadStatus);
 
   function option(sel, value, text) {
     var o = el('option', text);
@@ -132,104 +105,83 @@
   }
 
   async function loadGroups() {
-    var r = await api('GET', '/api/admin/groups');
+    var r = await get('/api/admin/groups');
     $('group').textContent = '';
-    if (r.status !== 200 || !r.data) {
-      show($('member-status'), R.problem(r));
-      return;
-    }
-    (r.data.items || []).forEach(function (g) { option($('group'), g.id, g.name); });
-    if (!$('group').options.length) {
-      show($('member-status'), msg.groupsEmpty);
+    (r.data && r.data.items || []).forEach(function (g) { option($('group'), g.id, g.name); });
+    if (r.status !== 200 || !$('group').options.length) {
+      show($('member-status'), r.status === 200 ? msg.groupsEmpty : R.problem(r));
       return;
     }
     loadMembers();
   }
 
+  // The member's reminders, cancelled ones too: staff are asked why one stopped.
+  var lo = { edit: true, all: true, draw: extra }, rems = R.list(lo);
+
+  function clearList() {
+    $('rem-list').textContent = '';
+    $('rem-empty').hidden = $('rem-more').hidden = $('rem-error').hidden = true;
+  }
+
   async function loadMembers() {
     var sel = $('member');
     sel.length = 1;
-    $('reminders').textContent = '';
+    clearList();
     show($('member-status'), msg.loading);
-    var r = await api('GET', '/api/admin/members?group=' + encodeURIComponent($('group').value));
-    if (r.status !== 200 || !r.data) {
-      show($('member-status'), R.problem(r));
-      return;
-    }
-    (r.data.items || []).forEach(function (m) { option(sel, m.memberId, m.name + ' · ' + m.phone); });
-    show($('member-status'), sel.length > 1 ? '' : msg.membersEmpty);
+    var r = await get('/api/admin/members?group=' + encodeURIComponent($('group').value));
+    (r.data && r.data.items || []).forEach(function (m) { option(sel, m.memberId, m.name + ' · ' + m.phone); });
+    show($('member-status'), r.status !== 200 ? R.problem(r) : sel.length > 1 ? '' : msg.membersEmpty);
   }
 
-  // attempt names a delivery attempt: "A0" is the first send, "A1"… the retries, "F<link>" the
-  // alert to a family link, "S" the alert to staff.
+  function loadReminders() {
+    var id = $('member').value;
+    clearList();
+    if (!id) { return; }
+    lo.base = '/api/admin/members/' + encodeURIComponent(id) + '/reminders';
+    lo.api = auth();
+    rems.load();
+  }
+  $('group').addEventListener('change', loadMembers);
+  $('member').addEventListener('change', loadReminders);
+
+  // attempt names a delivery attempt: A0 the first send, A1… retries, F<link> family, S staff.
   function attempt(a) {
     a = String(a || '');
     if (a.charAt(0) === 'A') { return fill(msg.attempt, { n: (parseInt(a.slice(1), 10) || 0) + 1 }); }
     return a.charAt(0) === 'F' ? msg.toFamily : a === 'S' ? msg.toStaff : a;
   }
 
-  function deliveries(li, r) {
-    var panel = li.querySelector('.r-panel'), list = li.querySelector('.r-occ'), err = li.querySelector('.r-error');
-    var btn = li.querySelector('.r-deliv');
+  // extra adds to a reminder's row its status and, the first time, its deliveries.
+  function extra(li, r) {
+    li.querySelector('.r-kind').textContent += ' · ' + (msg['st_' + r.status] || r.status);
+    if (li.querySelector('.r-deliv')) { return; }
+    var t = $('deliv-tpl').content.cloneNode(true), btn = t.firstElementChild, panel = t.lastElementChild;
+    var ul = panel.firstElementChild, err = li.querySelector('.r-error');
+    var tz = (r.rule && r.rule.timeZone) || R.tz;
+    li.querySelector('.tools').appendChild(btn);
+    li.appendChild(panel);
     btn.addEventListener('click', async function () {
       panel.hidden = !panel.hidden;
       btn.setAttribute('aria-expanded', String(!panel.hidden));
       if (panel.hidden) { return; }
-      list.textContent = '';
+      ul.textContent = '';
       show(err, '');
-      var a = await api('GET', '/api/admin/reminders/' + encodeURIComponent(r.id) + '/deliveries');
+      var a = await get('/api/admin/reminders/' + encodeURIComponent(r.id) + '/deliveries');
       if (a.status !== 200 || !a.data) {
         show(err, R.problem(a));
         return;
       }
-      var tz = (r.rule && r.rule.timeZone) || R.tz;
       (a.data.occurrences || []).forEach(function (o) {
-        var item = el('li', '');
         var ack = o.ack ? fill(msg.acked, { when: R.when(o.ack.at, tz) }) : msg.notAcked;
-        item.appendChild(el('strong', R.when(occ(o.occurrence), tz) + ' · ' + ack));
-        (o.deliveries || []).forEach(function (d) {
-          item.appendChild(el('p', [attempt(d.attempt), d.channel, d.state, d.provider, d.reason, R.when(d.at, tz)]
-            .filter(function (x) { return x !== undefined && x !== null && x !== ''; }).join(' · '), 'm-line'));
-        });
-        list.appendChild(item);
+        ul.appendChild(el('li', '', '', [['strong', R.when(occ(o.occurrence), tz) + ' · ' + ack]].concat(
+          (o.deliveries || []).map(function (d) {
+            return ['p', [attempt(d.attempt), d.channel, d.state, d.provider, d.reason, R.when(d.at, tz)]
+              .filter(function (x) { return x != null && x !== ''; }).join(' · '), 'm-line'];
+          }))));
       });
-      if (!list.children.length) { list.appendChild(el('li', msg.occEmpty)); }
+      if (!ul.children.length) { ul.appendChild(el('li', msg.occEmpty)); }
     });
   }
-
-  function remRow(r) {
-    var li = $('rem-row').content.firstElementChild.cloneNode(true);
-    var q = function (c) { return li.querySelector('.' + c); };
-    var tz = (r.rule && r.rule.timeZone) || R.tz;
-    li.dataset.id = r.id;
-    q('r-text').textContent = r.text;
-    q('r-kind').textContent = msg['k_' + r.kind] || r.kind;
-    q('r-rule').textContent = R.ruleWords(r.rule);
-    q('r-status').textContent = msg['st_' + r.status] || r.status;
-    q('r-next').textContent = r.status === 'active' && r.nextAt ? fill(msg.next, { when: R.when(r.nextAt, tz) }) : '';
-    q('r-listen').addEventListener('click', function () { R.listen(this, r, q('r-error')); });
-    deliveries(li, r);
-    return li;
-  }
-
-  async function loadReminders() {
-    var id = $('member').value;
-    $('reminders').textContent = '';
-    if (!id) { return; }
-    show($('member-status'), msg.loading);
-    var r = await api('GET', '/api/admin/members/' + encodeURIComponent(id) + '/reminders');
-    if (r.status !== 200 || !r.data) {
-      show($('member-status'), R.problem(r));
-      return;
-    }
-    (r.data.reminders || []).forEach(function (x) { $('reminders').appendChild(remRow(x)); });
-    show($('member-status'), $('reminders').children.length ? '' : msg.remEmpty);
-  }
-
-  $('group').addEventListener('change', loadMembers);
-  $('member').addEventListener('change', loadReminders);
-
-  // ---------------------------------------------------------------- adding: one member, or a group
 
   var form = $('add');
   R.form(form);
@@ -255,33 +207,37 @@
     if (group && form.elements.wecom.checked) { d.draft.wecom = true; }
     var path = group ? '/api/admin/groups/' + encodeURIComponent($('group').value) + '/reminders'
       : '/api/admin/members/' + encodeURIComponent($('member').value) + '/reminders';
-    var btn = form.querySelector('button[type=submit]');
+    var btn = form.querySelector('button[type=submit]'), label = btn.textContent;
     btn.disabled = true;
-    var r = await api('POST', path, d.draft, { 'Idempotency-Key': R.key(d.draft) });
+    var o = auth(), clip = await R.clip('/api/admin/voice-uploads', o, box, btn);
+    if (clip) { d.draft.clipKey = clip; }
+    o.headers['Idempotency-Key'] = R.key(d.draft);
+    var r = clip === null ? null : await R.api('POST', path, d.draft, o);
     btn.disabled = false;
+    btn.textContent = label;
+    if (!r) { return; }
     if (r.status < 200 || r.status > 299 || !r.data) {
       R.fieldError(form, box, R.problem(r), r.data && r.data.error && r.data.error.field);
       return;
     }
     R.keyUsed();
     R.clearForm(form);
+    R.clipClear();
     $('wecom').hidden = true;
     if (!group) {
-      $('reminders').insertBefore(remRow(r.data), $('reminders').firstChild);
-      show($('member-status'), '');
+      rems.add(r.data);
       show($('add-ok'), msg.remSaved);
       return;
     }
     bcID = r.data.broadcastId || '';
-    var n = function (v) { return Array.isArray(v) ? v.length : (v || 0); };
-    show($('add-ok'), fill(msg.bcDone, { n: n(r.data.reminders), skipped: n(r.data.skipped) }));
+    show($('add-ok'), fill(msg.bcDone, { n: r.data.reminders || 0, skipped: r.data.skipped || 0 }));
     $('bc-check').hidden = !bcID;
-    if ($('member').value) { loadReminders(); }
+    loadReminders();
   });
 
   // How the broadcast went: its delivery records counted by state ("sent 12 · failed 1").
   $('bc-check').addEventListener('click', async function () {
-    var r = await api('GET', '/api/admin/broadcasts/' + encodeURIComponent(bcID));
+    var r = await get('/api/admin/broadcasts/' + encodeURIComponent(bcID));
     var dl = $('bc-facts'), by = {};
     dl.textContent = '';
     if (r.status !== 200 || !r.data) {
@@ -289,42 +245,24 @@
       return;
     }
     (r.data.deliveries || []).forEach(function (d) { by[d.state] = (by[d.state] || 0) + 1; });
-    var row = el('div', '');
-    row.appendChild(el('dt', msg.bcDeliveries));
-    row.appendChild(el('dd', Object.keys(by).map(function (k) { return k + ' ' + by[k]; }).join(' · ') || msg.occEmpty));
-    dl.appendChild(row);
+    dl.appendChild(el('div', '', '', [['dt', msg.bcDeliveries],
+      ['dd', Object.keys(by).map(function (k) { return k + ' ' + by[k]; }).join(' · ') || msg.occEmpty]]));
     dl.hidden = false;
   });
 
-  // ---------------------------------------------------------------- the outbox (local only)
-
   async function loadOutbox() {
-    var r = await api('GET', '/api/admin/outbox?limit=30');
-    // Where messages reach real phones the route does not exist: no section at all.
-    if (r.status === 404) {
-      $('outbox-section').hidden = true;
-      return;
-    }
-    $('outbox-section').hidden = false;
-    var ol = $('outbox');
-    ol.textContent = '';
-    if (r.status !== 200 || !r.data) {
-      show($('outbox-status'), R.problem(r));
-      return;
-    }
-    (r.data.items || []).forEach(function (m) {
-      var li = el('li', '', 'member');
-      li.appendChild(el('p', [m.channel, m.toMasked, R.when(m.at)].filter(Boolean).join(' · '), 'm-line'));
-      li.appendChild(el('p', m.text, 'm-name'));
+    var r = await list('outbox', '/api/admin/outbox?limit=30', 'items', msg.outboxEmpty, function (m) {
+      var li = el('li', '', 'member', [['p', [m.channel, m.toMasked, R.when(m.at)].filter(Boolean).join(' · '), 'm-line'],
+        ['p', m.text, 'm-name']]);
       if (/^https?:\/\//i.test(m.link || '')) {
-        var a = el('a', m.link, 'tap');
+        var a = li.appendChild(el('a', m.link, 'tap'));
         a.href = m.link;
         a.rel = 'noreferrer';
-        li.appendChild(a);
       }
-      ol.appendChild(li);
+      return li;
     });
-    show($('outbox-status'), ol.children.length ? '' : msg.outboxEmpty);
+    // Where messages reach real phones the route does not exist: no section at all.
+    $('outbox-section').hidden = r.status === 404;
   }
   $('outbox-refresh').addEventListener('click', loadOutbox);
 
