@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,10 +24,17 @@ import (
 )
 
 // countingProvider accepts every message without any AWS call: the provider is outside the budget.
-type countingProvider struct{ n atomic.Int64 }
+type countingProvider struct {
+	n    atomic.Int64
+	mu   sync.Mutex
+	sent []notify.Message
+}
 
 func (p *countingProvider) Send(_ context.Context, m notify.Message) (notify.Receipt, error) {
 	p.n.Add(1)
+	p.mu.Lock()
+	p.sent = append(p.sent, m)
+	p.mu.Unlock()
 	return notify.Receipt{Provider: "test", ProviderID: m.ID, At: time.Now()}, nil
 }
 
@@ -42,7 +50,7 @@ func newCountedHarness(t testing.TB, start time.Time) (*harness, *awscalls.Count
 		dlq: env.Ref("DeliveriesDLQ"), received: map[string]int{}, crashing: &atomic.Bool{}, provider: &provider{calls: map[string]int{}, crashes: map[string]int{}}}
 	ladders := reminder.DefaultLadders(2, time.Second)
 	h.disp = dispatcher.New(dispatcher.Deps{Store: st, Deliveries: sqsmsg.NewQueue(env.SQS, h.deliveries), Log: log, Now: c.Now})
-	h.send = sender.New(sender.Deps{Store: st, Channels: map[notify.Channel]notify.Sender{notify.ChannelVoice: p, notify.ChannelSMS: p},
+	h.send = sender.New(sender.Deps{Store: st, Channels: map[notify.Channel]notify.Sender{notify.ChannelVoice: p, notify.ChannelSMS: p, notify.ChannelWeCom: p},
 		AckChecks: sqsmsg.NewQueue(env.SQS, h.checks), Ladders: ladders, Key: []byte("k"), BaseURL: "https://yl.example", Log: log, Now: c.Now})
 	h.esc = escalator.New(escalator.Deps{Store: st, Deliveries: sqsmsg.NewQueue(env.SQS, h.deliveries), AckChecks: sqsmsg.NewQueue(env.SQS, h.checks),
 		Ladders: ladders, Log: log, Now: c.Now})
