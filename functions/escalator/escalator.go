@@ -165,7 +165,7 @@ func (h *Handler) next(ctx context.Context, msgID string, c queues.Check, dc dyn
 	r, ok := dc.Reminders[c.Reminder]
 	m, memberOK := dc.Members[c.Member]
 	if !ok || !memberOK || r.Status == reminder.StatusCancelled || r.Status == reminder.StatusPaused ||
-		dc.Acked[c.Reminder+"/"+c.Occurrence] {
+		dc.Acked(c.Reminder, c.Occurrence) {
 		return st, nil // acknowledged, or nobody left to chase: the ladder stops
 	}
 	ladder := h.d.Ladders.For(r.Kind)

@@ -174,8 +174,9 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		return resp, nil
 	}
 	var claimable []*job
+	alertLinks := h.alertLinks(now)
 	for _, j := range jobs {
-		if err := h.decide(ctx, j, dc, now); err != nil {
+		if err := h.decide(ctx, j, dc, alertLinks, now); err != nil {
 			fail(j.msgID, err)
 			continue
 		}
@@ -225,7 +226,7 @@ const (
 
 // decide settles what to do with j from the table's state, building its message if it is to be
 // sent. It returns an error only for what a retry may fix.
-func (h *Handler) decide(ctx context.Context, j *job, dc dynamostore.DeliveryContext, now time.Time) error {
+func (h *Handler) decide(ctx context.Context, j *job, dc dynamostore.DeliveryContext, alertLinks linksOf, now time.Time) error {
 	r, ok := dc.Reminders[j.ref.ReminderID]
 	if !ok || r.MemberID != j.ref.MemberID {
 		j.done = true // gone (erased with its member): nothing to deliver, nowhere to record
@@ -237,7 +238,7 @@ func (h *Handler) decide(ctx context.Context, j *job, dc dynamostore.DeliveryCon
 	case r.Status == reminder.StatusCancelled || r.Status == reminder.StatusPaused:
 		j.state, j.reason = dynamostore.DeliverySkipped, string(r.Status)
 		return nil
-	case dc.Acked[j.ref.ReminderID+"/"+j.ref.Occurrence]:
+	case dc.Acked(j.ref.ReminderID, j.ref.Occurrence):
 		j.state, j.reason = dynamostore.DeliverySkipped, reasonAcknowledged
 		return nil
 	}
@@ -278,7 +279,7 @@ func (h *Handler) decide(ctx context.Context, j *job, dc dynamostore.DeliveryCon
 			Text: text, SpeakText: fill(i18n.T(lang, "notify.reminder.speak"), "name", m.Name, "time", local, "text", r.Text),
 			Link: h.link(r), Kind: notify.KindReminder}
 	} else if link, ok := strings.CutPrefix(j.ref.Attempt, "F"); ok {
-		links, err := h.d.Store.AlertLinks(ctx, j.ref.StoreID, j.ref.MemberID, now)
+		links, err := alertLinks(ctx, j.ref.StoreID, j.ref.MemberID)
 		if err != nil {
 			return err
 		}
@@ -300,6 +301,26 @@ func (h *Handler) decide(ctx context.Context, j *job, dc dynamostore.DeliveryCon
 	}
 	j.msg.ID, j.msg.StoreID, j.msg.MemberID, j.msg.Lang = j.ref.String(), j.ref.StoreID, j.ref.MemberID, string(lang)
 	return nil
+}
+
+// linksOf returns a member's family links that asked for alerts.
+type linksOf func(ctx context.Context, store, memberID string) ([]member.FamilyLink, error)
+
+// alertLinks reads each member's alert links once per batch: a senior with two alerted relatives
+// has two alert deliveries, usually in the same batch.
+func (h *Handler) alertLinks(now time.Time) linksOf {
+	read := map[[2]string][]member.FamilyLink{}
+	return func(ctx context.Context, store, memberID string) ([]member.FamilyLink, error) {
+		k := [2]string{store, memberID}
+		if links, ok := read[k]; ok {
+			return links, nil
+		}
+		links, err := h.d.Store.AlertLinks(ctx, store, memberID, now)
+		if err == nil {
+			read[k] = links
+		}
+		return links, err
+	}
 }
 
 // decideRobot builds the post of a group reminder to its group's WeCom robot; a group without

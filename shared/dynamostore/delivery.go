@@ -311,13 +311,16 @@ func (s *Store) ReleaseDeferred(ctx context.Context, refs []DeliveryRef) error {
 type DeliveryContext struct {
 	Reminders map[string]reminder.Reminder // by reminder id
 	Members   map[string]member.Member     // by member id
-	Acked     map[string]bool              // by reminder id + "/" + occurrence
+	acked     map[string]bool              // by reminder id + "/" + occurrence
 }
+
+// Acked reports whether an occurrence of a reminder was acknowledged when the context was read.
+func (dc DeliveryContext) Acked(reminderID, occ string) bool { return dc.acked[reminderID+"/"+occ] }
 
 // LoadDeliveryContext reads the reminders, profiles and acknowledgements of refs in one
 // BatchGetItem per 100 keys (a batch of ten messages: one call).
 func (s *Store) LoadDeliveryContext(ctx context.Context, refs []DeliveryRef) (DeliveryContext, error) {
-	out := DeliveryContext{Reminders: map[string]reminder.Reminder{}, Members: map[string]member.Member{}, Acked: map[string]bool{}}
+	out := DeliveryContext{Reminders: map[string]reminder.Reminder{}, Members: map[string]member.Member{}, acked: map[string]bool{}}
 	seen := map[[2]string]bool{}
 	var keys [][2]string
 	add := func(pk, sk string) {
@@ -367,7 +370,7 @@ func (s *Store) LoadDeliveryContext(ctx context.Context, refs []DeliveryRef) (De
 					return DeliveryContext{}, err
 				}
 				// The reminder id is the middle of the partition key.
-				out.Acked[reminderOfPK(it.PK)+"/"+it.Occurrence] = true
+				out.acked[reminderOfPK(it.PK)+"/"+it.Occurrence] = true
 			}
 		}
 	}

@@ -316,31 +316,7 @@ func (s *Store) GetReminder(ctx context.Context, store, id string) (reminder.Rem
 // ListMemberReminders lists a member's reminders (every status), oldest first.
 func (s *Store) ListMemberReminders(ctx context.Context, store, memberID, cursor string, limit int) (Page[reminder.Reminder], error) {
 	gpk, _ := memberRemindersKey(store, memberID, "", "")
-	start, err := decodeCursor(cursor, attrGSI1PK, gpk, attrPK, attrSK, attrGSI1PK, attrGSI1SK)
-	if err != nil {
-		return Page[reminder.Reminder]{}, err
-	}
-	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
-		TableName:                 &s.table,
-		IndexName:                 aws.String(indexGSI1),
-		KeyConditionExpression:    aws.String("GSI1PK = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: gpk}},
-		Limit:                     aws.Int32(int32(limit)),
-		ExclusiveStartKey:         start,
-		ReturnConsumedCapacity:    capacity,
-	})
-	if err != nil {
-		return Page[reminder.Reminder]{}, wrap("list reminders", err)
-	}
-	var items []reminderItem
-	if err := attributevalue.UnmarshalListOfMaps(res.Items, &items); err != nil {
-		return Page[reminder.Reminder]{}, wrap("list reminders", err)
-	}
-	out := Page[reminder.Reminder]{Items: make([]reminder.Reminder, 0, len(items)), Cursor: encodeCursor(res.LastEvaluatedKey)}
-	for _, it := range items {
-		out.Items = append(out.Items, it.reminder())
-	}
-	return out, nil
+	return partitionPage(ctx, s, "list reminders", listing{pk: gpk, gsi1: true}, cursor, limit, reminderItem.reminder)
 }
 
 // UpdateReminder replaces a reminder read at prevUpdatedAt (ErrReminderChanged if it changed
@@ -520,59 +496,11 @@ func (s *Store) CreateBroadcast(ctx context.Context, rs []reminder.Reminder, lin
 // BroadcastDeliveries lists the deliveries of one broadcast, by state then member.
 func (s *Store) BroadcastDeliveries(ctx context.Context, store, broadcast, cursor string, limit int) (Page[Delivery], error) {
 	gpk, _ := broadcastDeliveriesKey(store, broadcast, "", "")
-	start, err := decodeCursor(cursor, attrGSI1PK, gpk, attrPK, attrSK, attrGSI1PK, attrGSI1SK)
-	if err != nil {
-		return Page[Delivery]{}, err
-	}
-	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
-		TableName:                 &s.table,
-		IndexName:                 aws.String(indexGSI1),
-		KeyConditionExpression:    aws.String("GSI1PK = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: gpk}},
-		Limit:                     aws.Int32(int32(limit)),
-		ExclusiveStartKey:         start,
-		ReturnConsumedCapacity:    capacity,
-	})
-	if err != nil {
-		return Page[Delivery]{}, wrap("broadcast deliveries", err)
-	}
-	var items []deliveryItem
-	if err := attributevalue.UnmarshalListOfMaps(res.Items, &items); err != nil {
-		return Page[Delivery]{}, wrap("broadcast deliveries", err)
-	}
-	out := Page[Delivery]{Items: make([]Delivery, 0, len(items)), Cursor: encodeCursor(res.LastEvaluatedKey)}
-	for _, it := range items {
-		out.Items = append(out.Items, it.delivery())
-	}
-	return out, nil
+	return partitionPage(ctx, s, "broadcast deliveries", listing{pk: gpk, gsi1: true}, cursor, limit, deliveryItem.delivery)
 }
 
 // ListStaffAlerts lists a store's staff alerts, newest first.
 func (s *Store) ListStaffAlerts(ctx context.Context, store, cursor string, limit int) (Page[StaffAlert], error) {
 	pk, _ := staffAlertKey(store, "", "", "")
-	start, err := decodeCursor(cursor, attrPK, pk, attrPK, attrSK)
-	if err != nil {
-		return Page[StaffAlert]{}, err
-	}
-	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
-		TableName:                 &s.table,
-		KeyConditionExpression:    aws.String("PK = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}},
-		ScanIndexForward:          aws.Bool(false),
-		Limit:                     aws.Int32(int32(limit)),
-		ExclusiveStartKey:         start,
-		ReturnConsumedCapacity:    capacity,
-	})
-	if err != nil {
-		return Page[StaffAlert]{}, wrap("list staff alerts", err)
-	}
-	var items []staffAlertItem
-	if err := attributevalue.UnmarshalListOfMaps(res.Items, &items); err != nil {
-		return Page[StaffAlert]{}, wrap("list staff alerts", err)
-	}
-	out := Page[StaffAlert]{Items: make([]StaffAlert, 0, len(items)), Cursor: encodeCursor(res.LastEvaluatedKey)}
-	for _, it := range items {
-		out.Items = append(out.Items, it.alert())
-	}
-	return out, nil
+	return partitionPage(ctx, s, "list staff alerts", listing{pk: pk, newestFirst: true}, cursor, limit, staffAlertItem.alert)
 }

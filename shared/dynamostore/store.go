@@ -54,6 +54,49 @@ type Page[T any] struct {
 	Cursor string
 }
 
+// listing names one partition to page through: of the table (PK), or of GSI1 (GSI1PK).
+type listing struct {
+	pk          string
+	gsi1        bool
+	newestFirst bool
+}
+
+// partitionPage reads one page of a listing — limit items from the caller's cursor, which must
+// belong to the same partition — and converts each stored item with conv.
+func partitionPage[I, T any](ctx context.Context, s *Store, op string, l listing, cursor string, limit int, conv func(I) T) (Page[T], error) {
+	in := &dynamodb.QueryInput{
+		TableName:                 &s.table,
+		KeyConditionExpression:    aws.String("PK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: l.pk}},
+		ScanIndexForward:          aws.Bool(!l.newestFirst),
+		Limit:                     aws.Int32(int32(limit)),
+		ReturnConsumedCapacity:    capacity,
+	}
+	var err error
+	if l.gsi1 {
+		in.IndexName, in.KeyConditionExpression = aws.String(indexGSI1), aws.String("GSI1PK = :pk")
+		in.ExclusiveStartKey, err = decodeCursor(cursor, attrGSI1PK, l.pk, attrPK, attrSK, attrGSI1PK, attrGSI1SK)
+	} else {
+		in.ExclusiveStartKey, err = decodeCursor(cursor, attrPK, l.pk, attrPK, attrSK)
+	}
+	if err != nil {
+		return Page[T]{}, err
+	}
+	res, err := s.db.Query(ctx, in)
+	if err != nil {
+		return Page[T]{}, wrap(op, err)
+	}
+	var items []I
+	if err := attributevalue.UnmarshalListOfMaps(res.Items, &items); err != nil {
+		return Page[T]{}, wrap(op, err)
+	}
+	out := Page[T]{Items: make([]T, len(items)), Cursor: encodeCursor(res.LastEvaluatedKey)}
+	for i, it := range items {
+		out.Items[i] = conv(it)
+	}
+	return out, nil
+}
+
 // capacity asks DynamoDB to report consumed capacity on every call: it costs nothing and lets
 // the call-counting middleware publish write and read units per operation.
 const capacity = types.ReturnConsumedCapacityTotal

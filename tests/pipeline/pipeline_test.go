@@ -141,7 +141,6 @@ type harness struct {
 	deliveries string
 	checks     string
 	dlq        string
-	received   map[string]int // SQS message id → times handed to a consumer
 	crashing   *atomic.Bool
 	provider   *provider
 }
@@ -154,7 +153,7 @@ func newHarness(t *testing.T, p *provider, start time.Time, throttled *atomic.In
 	c := &clock{t: start}
 	log := slog.New(slog.DiscardHandler)
 	h := &harness{t: t, env: env, st: st, clock: c, deliveries: env.Ref("DeliveriesQueue"), checks: env.Ref("AckChecksQueue"),
-		dlq: env.Ref("DeliveriesDLQ"), received: map[string]int{}, crashing: p.crashing, provider: p}
+		dlq: env.Ref("DeliveriesDLQ"), crashing: p.crashing, provider: p}
 	ladders := reminder.DefaultLadders(2, time.Second)
 	h.disp = dispatcher.New(dispatcher.Deps{Store: st, Deliveries: sqsmsg.NewQueue(env.SQS, h.deliveries), Log: log, Now: c.Now, PageSize: 7})
 	h.send = sender.New(sender.Deps{Store: st, Channels: map[notify.Channel]notify.Sender{notify.ChannelVoice: p, notify.ChannelSMS: p},
@@ -234,9 +233,6 @@ func (h *harness) pumpCopies(url string, handle func(context.Context, events.SQS
 	failed := map[string]bool{}
 	for range copies {
 		resp, crashed := h.invoke(handle, ev)
-		for _, r := range ev.Records {
-			h.received[r.MessageId]++
-		}
 		if crashed {
 			for _, r := range ev.Records {
 				failed[r.MessageId] = true

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,8 +34,8 @@ func TestQuietHoursHoldBack(t *testing.T) {
 	}
 	for h.pumpOnce(h.deliveries, h.send.Handle) > 0 {
 	}
-	if got := p.n.Load(); got != 1 {
-		t.Fatalf("at 22:00 the provider got %d messages, want 1 (the medication)", got)
+	if got := p.count(); got != 1 || !strings.Contains(p.sent[0].ID, med.ID) {
+		t.Fatalf("at 22:00 the provider got %d messages (%+v), want 1: the medication", got, p.sent)
 	}
 	st, err := h.st.ReminderStatus(ctx, store, ev.ID, "", 10)
 	must(t, err)
@@ -54,7 +55,7 @@ func TestQuietHoursHoldBack(t *testing.T) {
 		for h.pumpOnce(h.deliveries, h.send.Handle) > 0 {
 		}
 	}
-	if got := p.n.Load(); got != 2 {
+	if got := p.count(); got != 2 {
 		t.Fatalf("after 08:00 the provider got %d messages in all, want 2", got)
 	}
 	st, err = h.st.ReminderStatus(ctx, store, ev.ID, "", 10)
@@ -62,7 +63,6 @@ func TestQuietHoursHoldBack(t *testing.T) {
 	if d := st.Occurrences[0].Deliveries[0]; d.State != dynamostore.DeliverySent {
 		t.Errorf("event reminder after 08:00 = %s, want sent", d.State)
 	}
-	_ = med
 }
 
 // TestOutageExpiresLateOccurrences: after a three-hour outage the dispatcher catches up on every
@@ -83,7 +83,7 @@ func TestOutageExpiresLateOccurrences(t *testing.T) {
 	}
 	for h.pumpOnce(h.deliveries, h.send.Handle) > 0 {
 	}
-	if got := p.n.Load(); got != 1 {
+	if got := p.count(); got != 1 {
 		t.Errorf("provider got %d, want 1 (the recent one)", got)
 	}
 	for _, c := range []struct {
