@@ -274,9 +274,9 @@ func (h *Handler) decide(ctx context.Context, j *job, dc dynamostore.DeliveryCon
 			j.state, j.deferTo = dynamostore.DeliveryDeferred, m.QuietHours.NextEnd(now, loc)
 			return nil
 		}
-		text := fill(i18n.T(lang, "notify.reminder.text"), "name", m.Name, "time", local, "text", r.Text)
+		text := i18n.Fill(i18n.T(lang, "notify.reminder.text"), "name", m.Name, "time", local, "text", r.Text)
 		j.msg = notify.Message{Channel: notify.Channel(cmp.Or(m.Channel, member.DefaultChannel)), To: m.Phone.E164(),
-			Text: text, SpeakText: fill(i18n.T(lang, "notify.reminder.speak"), "name", m.Name, "time", local, "text", r.Text),
+			Text: text, SpeakText: i18n.Fill(i18n.T(lang, "notify.reminder.speak"), "name", m.Name, "time", local, "text", r.Text),
 			Link: h.link(r), Kind: notify.KindReminder}
 	} else if link, ok := strings.CutPrefix(j.ref.Attempt, "F"); ok {
 		links, err := alertLinks(ctx, j.ref.StoreID, j.ref.MemberID)
@@ -293,7 +293,7 @@ func (h *Handler) decide(ctx context.Context, j *job, dc dynamostore.DeliveryCon
 			j.state, j.reason = dynamostore.DeliverySuppressed, reasonNoAlertLink
 			return nil
 		}
-		text := fill(i18n.T(lang, "notify.alert.family"), "name", m.Name, "time", local, "text", r.Text)
+		text := i18n.Fill(i18n.T(lang, "notify.alert.family"), "name", m.Name, "time", local, "text", r.Text)
 		j.msg = notify.Message{Channel: notify.Channel(cmp.Or(to.AlertChannel, member.ChannelVoice)), To: to.AlertPhone.E164(),
 			Text: text, SpeakText: text, Link: h.link(r), Kind: notify.KindAlert}
 	} else {
@@ -340,7 +340,7 @@ func (h *Handler) decideRobot(ctx context.Context, j *job, r reminder.Reminder) 
 	occ, _ := reminder.ParseOccurrenceID(j.ref.Occurrence)
 	lang := i18n.ZhCN
 	j.msg = notify.Message{ID: j.ref.String(), StoreID: j.ref.StoreID, Channel: notify.ChannelWeCom, To: g.RobotKey,
-		Text: fill(i18n.T(lang, "notify.reminder.group"), "time", occ.In(r.Location()).Format("15:04"), "text", r.Text),
+		Text: i18n.Fill(i18n.T(lang, "notify.reminder.group"), "time", occ.In(r.Location()).Format("15:04"), "text", r.Text),
 		Link: h.link(r), Kind: notify.KindReminder, Lang: string(lang)}
 	return nil
 }
@@ -348,14 +348,6 @@ func (h *Handler) decideRobot(ctx context.Context, j *job, r reminder.Reminder) 
 // link is the reminder's page, where the senior listens and taps "收到".
 func (h *Handler) link(r reminder.Reminder) string {
 	return strings.TrimSuffix(h.d.BaseURL, "/") + "/r/" + reminder.LinkToken(h.d.Key, r.StoreID, r.ID)
-}
-
-// fill replaces {name} placeholders in a catalog text.
-func fill(text string, kv ...string) string {
-	for i := 0; i+1 < len(kv); i += 2 {
-		text = strings.ReplaceAll(text, "{"+kv[i]+"}", kv[i+1])
-	}
-	return text
 }
 
 // claim claims every job in one transaction; it returns the claimed ones.

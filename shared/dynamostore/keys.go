@@ -1,5 +1,7 @@
 package dynamostore
 
+import "fmt"
+
 // Every key string of the table is built in this file. Keys are a persistent data contract:
 // changing one orphans every item written with the old form, so keys_test.go pins them.
 //
@@ -254,3 +256,51 @@ func staffAlertKey(store, at, reminder, occ string) (pk, sk string) {
 func robotMinuteKey(store, robotHash, minute string) (pk, sk string) {
 	return storePK(store) + "#ROBOT#" + robotHash, "MINUTE#" + minute
 }
+
+// Doctor Q&A sessions. A session's own items share one partition: its bookings (SK
+// BOOKING#<member>), the session itself (SK SESSION) and its waitlist (SK WAIT#<ticket>, the
+// ticket zero-padded so the partition lists it in order). The prefixes sort in that order on
+// purpose: "SESSION" < "WAIT#", so one Query from SK "SESSION" reads the session and the head
+// of its waitlist.
+const (
+	skSession    = "SESSION"
+	skBookingPfx = "BOOKING#"
+	skWaitPfx    = "WAIT#"
+	// skMemberSessionPfx starts a member's copy of their bookings in their own partition; it
+	// sorts after PROFILE, so the member-page Query meets groups and links first.
+	skMemberSessionPfx = "SESSION#"
+)
+
+func sessionPK(store, session string) string { return storePK(store) + "#SESSION#" + session }
+
+// qaSessionKey is one Q&A session.
+func qaSessionKey(store, session string) (pk, sk string) { return sessionPK(store, session), skSession }
+
+// storeSessionsKey lists a store's sessions by start time in GSI1, so "upcoming" is one Query
+// from now.
+func storeSessionsKey(store, startAt, session string) (pk, sk string) {
+	return storePK(store) + "#SESSIONS", startAt + "#" + session
+}
+
+// bookingKey is one member's booking of one session.
+func bookingKey(store, session, member string) (pk, sk string) {
+	return sessionPK(store, session), skBookingPfx + member
+}
+
+// waitKey is one place on a session's waitlist: ticket n, as WAIT#0000000042.
+func waitKey(store, session string, ticket int) (pk, sk string) {
+	return sessionPK(store, session), fmt.Sprintf("%s%010d", skWaitPfx, ticket)
+}
+
+// memberBookingKey is a member's copy of one booking, in their own partition, by the session's
+// start: "my page" and the session list read a senior's bookings with their profile.
+func memberBookingKey(store, member, startAt, session string) (pk, sk string) {
+	return memberPK(store, member), skMemberSessionPfx + startAt + "#" + session
+}
+
+// bookingLinkKey finds a booking by the SHA-256 of its page token (/b/{token}, the link in the
+// booking's messages). Global: the page presents only the token; the item carries the store.
+func bookingLinkKey(tokenHash string) (pk, sk string) { return "BLINK#" + tokenHash, "BLINK" }
+
+// sessionTimeLayout is a session's start in its keys: RFC 3339 in UTC, fixed width.
+const sessionTimeLayout = "2006-01-02T15:04Z"

@@ -146,6 +146,7 @@ type reminderItem struct {
 	LastAt      *time.Time `dynamodbav:"LastAt,omitempty"`
 	GroupID     string     `dynamodbav:"GroupID,omitempty"`
 	BroadcastID string     `dynamodbav:"BroadcastID,omitempty"`
+	SessionID   string     `dynamodbav:"SessionID,omitempty"`
 	CreatedBy   string     `dynamodbav:"CreatedBy"`
 	CreatedVia  string     `dynamodbav:"CreatedVia"`
 	UpdatedBy   string     `dynamodbav:"UpdatedBy,omitempty"`
@@ -166,7 +167,7 @@ func toReminderItem(r reminder.Reminder) reminderItem {
 		ID: r.ID, StoreID: r.StoreID, MemberID: r.MemberID, Kind: string(r.Kind), Text: r.Text, ClipKey: r.ClipKey,
 		Freq: string(r.Rule.Freq), Start: r.Rule.Start, At: r.Rule.At, Interval: r.Rule.Interval, Until: r.Rule.Until,
 		TimeZone: r.Rule.TimeZone, Status: string(r.Status), NextAt: utcPtr(r.NextAt), LastAt: utcPtr(r.LastAt),
-		GroupID: r.GroupID, BroadcastID: r.BroadcastID, CreatedBy: r.CreatedBy, CreatedVia: string(r.CreatedVia),
+		GroupID: r.GroupID, BroadcastID: r.BroadcastID, SessionID: r.SessionID, CreatedBy: r.CreatedBy, CreatedVia: string(r.CreatedVia),
 		UpdatedBy: r.UpdatedBy, UpdatedVia: string(r.UpdatedVia), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
 	for _, d := range r.Rule.Weekdays {
 		it.Weekdays = append(it.Weekdays, int(d))
@@ -182,7 +183,7 @@ func (it reminderItem) reminder() reminder.Reminder {
 		Text: it.Text, ClipKey: it.ClipKey, Status: reminder.Status(it.Status),
 		Rule: reminder.Rule{Freq: reminder.Freq(it.Freq), Start: it.Start, At: it.At, Interval: it.Interval,
 			Until: it.Until, TimeZone: it.TimeZone},
-		GroupID: it.GroupID, BroadcastID: it.BroadcastID, CreatedBy: it.CreatedBy, CreatedVia: reminder.Via(it.CreatedVia),
+		GroupID: it.GroupID, BroadcastID: it.BroadcastID, SessionID: it.SessionID, CreatedBy: it.CreatedBy, CreatedVia: reminder.Via(it.CreatedVia),
 		UpdatedBy: it.UpdatedBy, UpdatedVia: reminder.Via(it.UpdatedVia), CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt}
 	for _, d := range it.Weekdays {
 		r.Rule.Weekdays = append(r.Rule.Weekdays, time.Weekday(d))

@@ -100,8 +100,12 @@ func (s *Store) GetDoctor(ctx context.Context, store, id string) (qa.Doctor, err
 		}
 		return qa.Doctor{}, wrap("get doctor "+id, err)
 	}
+	return it.doctor(), nil
+}
+
+func (it doctorItem) doctor() qa.Doctor {
 	return qa.Doctor{ID: it.ID, StoreID: it.StoreID, Name: it.Name, Title: it.Title,
-		Speciality: it.Speciality, Bio: it.Bio, PhotoURL: it.PhotoURL, CreatedAt: it.CreatedAt}, nil
+		Speciality: it.Speciality, Bio: it.Bio, PhotoURL: it.PhotoURL, CreatedAt: it.CreatedAt}
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -106,3 +106,11 @@ func match(tag string) (Lang, bool) {
 	}
 	return "", false
 }
+
+// Fill replaces the {name} placeholders of a catalog text: Fill(t, "name", "王秀英", "time", "8:00").
+func Fill(text string, kv ...string) string {
+	for i := 0; i+1 < len(kv); i += 2 {
+		text = strings.ReplaceAll(text, "{"+kv[i]+"}", kv[i+1])
+	}
+	return text
+}

@@ -173,6 +173,9 @@ func (r Reminder) Location() *time.Location {
 	return loc
 }
 
+// ValidClipKey reports whether key can be the S3 key of a recorded clip.
+func ValidClipKey(key string) bool { return clipKeyPattern.MatchString(key) }
+
 // clipKeyPattern is the S3 key of a recorded clip: uploads/<store>/<clip>.<audio type> as uploaded, clips/… once a reminder claimed it (shared/voice).
 var clipKeyPattern = regexp.MustCompile(`^(uploads|clips)/[A-Za-z0-9_-]{1,64}/[A-Za-z0-9_-]{1,64}\.(webm|ogg|m4a|mp3|wav)$`)
 

@@ -80,12 +80,15 @@ type Reminder struct {
 	// GroupID and BroadcastID are set on reminders staff sent to a whole group at once.
 	GroupID     string
 	BroadcastID string
-	CreatedBy   string // member id, family link id or staff id
-	CreatedVia  Via
-	UpdatedBy   string
-	UpdatedVia  Via
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// SessionID is set on the reminders a Q&A booking made (shared/qa): its page links to the
+	// booking, where it can be cancelled.
+	SessionID  string
+	CreatedBy  string // member id, family link id or staff id
+	CreatedVia Via
+	UpdatedBy  string
+	UpdatedVia Via
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Draft is what a member, a family helper or staff submits to create a reminder.

@@ -1,0 +1,1407 @@
+package dynamostore
+
+// Doctor Q&A: doctors, sessions, seats, the waitlist, bookings.
+//
+//	list doctors                     PK=STORE#s, SK begins_with DOCTOR#                  table
+//	create session                   Put SESSION if absent                               table
+//	get session                      PK=STORE#s#SESSION#x, SK=SESSION                    table
+//	list sessions by start           GSI1PK=STORE#s#SESSIONS, GSI1SK ≥ <start>           GSI1
+//	book                             Update SESSION (ticket, or read) + one transaction  table
+//	session + head of its waitlist   PK=STORE#s#SESSION#x, SK ≥ SESSION, Limit 2         table
+//	bookings of a session            PK=STORE#s#SESSION#x, SK begins_with BOOKING#       table
+//	a member's bookings              PK=STORE#s#MEMBER#m, SK begins_with SESSION#        table
+//	open a booking page              PK=BLINK#<sha256(token)>                            table
+//
+// Seats are counted on the session item (Confirmed ≤ Capacity) and taken in the same
+// transaction as the booking, so no number of concurrent requests can overbook. A full session
+// hands out waitlist tickets from an atomic counter (Tickets), so places on the waitlist are
+// unique and in the order people asked; a freed seat goes to the lowest ticket in the same
+// transaction that frees it. A seat is never left free while someone waits: freeing one
+// without a promotion requires Waiting = 0, and joining the waitlist requires a full session.
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"yinling/shared/fail"
+	"yinling/shared/member"
+	"yinling/shared/qa"
+	"yinling/shared/reminder"
+)
+
+// Item types of Q&A.
+const (
+	typeQASession     = "session"
+	typeBooking       = "booking"
+	typeMemberBooking = "member_booking"
+	typeWait          = "wait"
+	typeBookingLink   = "blink"
+)
+
+// MemberBookingRetention keeps a member's copy of a booking this long after the session ends.
+const MemberBookingRetention = 30 * 24 * time.Hour
+
+// bookAttempts bounds the rounds a booking or a cancellation makes when it loses a race: the
+// seat count moved under it, or another transaction held the session item.
+const bookAttempts = 12
+
+// ErrSessionChanged refuses an edit made on a stale copy of a session.
+var ErrSessionChanged = &fail.Error{Kind: fail.Conflict, Code: "session_changed"}
+
+// LinkedReminder is a reminder to create with the hash of its page token.
+type LinkedReminder struct {
+	Reminder reminder.Reminder
+	LinkHash string
+}
+
+// NoticeFunc makes the reminders that tell b's member about notice n of session s (qa.Session.
+// Reminders, with ids and page links). The store calls it once it knows who gets a seat.
+type NoticeFunc func(s qa.Session, b qa.Booking, n qa.Notice) ([]LinkedReminder, error)
+
+type qaSessionItem struct {
+	PK               string     `dynamodbav:"PK"`
+	SK               string     `dynamodbav:"SK"`
+	T                string     `dynamodbav:"T"`
+	GSI1PK           string     `dynamodbav:"GSI1PK"`
+	GSI1SK           string     `dynamodbav:"GSI1SK"`
+	ID               string     `dynamodbav:"ID"`
+	StoreID          string     `dynamodbav:"StoreID"`
+	DoctorID         string     `dynamodbav:"DoctorID"`
+	DoctorName       string     `dynamodbav:"DoctorName"`
+	DoctorTitle      string     `dynamodbav:"DoctorTitle,omitempty"`
+	DoctorSpeciality string     `dynamodbav:"DoctorSpeciality,omitempty"`
+	DoctorPhotoURL   string     `dynamodbav:"DoctorPhotoURL,omitempty"`
+	Title            string     `dynamodbav:"Title"`
+	StartAt          time.Time  `dynamodbav:"StartAt"`
+	EndAt            time.Time  `dynamodbav:"EndAt"`
+	TimeZone         string     `dynamodbav:"TimeZone"`
+	PlaceKind        string     `dynamodbav:"PlaceKind"`
+	PlaceAddress     string     `dynamodbav:"PlaceAddress,omitempty"`
+	PlaceURL         string     `dynamodbav:"PlaceURL,omitempty"`
+	Capacity         int        `dynamodbav:"Capacity"`
+	OpensAt          time.Time  `dynamodbav:"OpensAt"`
+	ClosesAt         time.Time  `dynamodbav:"ClosesAt"`
+	TargetGroups     []string   `dynamodbav:"TargetGroups,omitempty"`
+	Notes            string     `dynamodbav:"Notes,omitempty"`
+	RemindBefore     []int      `dynamodbav:"RemindBefore"` // minutes
+	MaxUpcoming      int        `dynamodbav:"MaxUpcoming,omitempty"`
+	Status           string     `dynamodbav:"Status"`
+	Confirmed        int        `dynamodbav:"Confirmed"`
+	Waiting          int        `dynamodbav:"Waiting"`
+	Tickets          int        `dynamodbav:"Tickets"`     // waitlist tickets handed out
+	WaitRemoved      int        `dynamodbav:"WaitRemoved"` // tickets no longer waiting: promoted, cancelled, unused
+	Attended         int        `dynamodbav:"Attended"`
+	NoShow           int        `dynamodbav:"NoShow"`
+	CreatedBy        string     `dynamodbav:"CreatedBy"`
+	CreatedAt        time.Time  `dynamodbav:"CreatedAt"`
+	UpdatedAt        time.Time  `dynamodbav:"UpdatedAt"`
+	CancelledAt      *time.Time `dynamodbav:"CancelledAt,omitempty"`
+}
+
+func toSessionItem(s qa.Session) qaSessionItem {
+	pk, sk := qaSessionKey(s.StoreID, s.ID)
+	gpk, gsk := storeSessionsKey(s.StoreID, s.StartAt.UTC().Format(sessionTimeLayout), s.ID)
+	it := qaSessionItem{PK: pk, SK: sk, T: typeQASession, GSI1PK: gpk, GSI1SK: gsk, ID: s.ID, StoreID: s.StoreID,
+		DoctorID: s.DoctorID, DoctorName: s.Doctor.Name, DoctorTitle: s.Doctor.Title, DoctorSpeciality: s.Doctor.Speciality,
+		DoctorPhotoURL: s.Doctor.PhotoURL, Title: s.Title, StartAt: s.StartAt.UTC(), EndAt: s.EndAt.UTC(), TimeZone: s.TimeZone,
+		PlaceKind: string(s.Place.Kind), PlaceAddress: s.Place.Address, PlaceURL: s.Place.URL, Capacity: s.Capacity,
+		OpensAt: s.OpensAt.UTC(), ClosesAt: s.ClosesAt.UTC(), TargetGroups: s.TargetGroups, Notes: s.Notes,
+		RemindBefore: []int{}, MaxUpcoming: s.MaxUpcoming, Status: string(s.Status), Confirmed: s.Confirmed,
+		Waiting: s.Waiting, Attended: s.Attended, NoShow: s.NoShow, CreatedBy: s.CreatedBy,
+		CreatedAt: s.CreatedAt.UTC(), UpdatedAt: s.UpdatedAt.UTC(), CancelledAt: utcPtr(s.CancelledAt)}
+	for _, d := range s.RemindBefore {
+		it.RemindBefore = append(it.RemindBefore, int(d/time.Minute))
+	}
+	return it
+}
+
+func (it qaSessionItem) session() qa.Session {
+	s := qa.Session{ID: it.ID, StoreID: it.StoreID, DoctorID: it.DoctorID,
+		Doctor: qa.Doctor{ID: it.DoctorID, StoreID: it.StoreID, Name: it.DoctorName, Title: it.DoctorTitle,
+			Speciality: it.DoctorSpeciality, PhotoURL: it.DoctorPhotoURL},
+		Title: it.Title, StartAt: it.StartAt, EndAt: it.EndAt, TimeZone: it.TimeZone,
+		Place:    qa.Place{Kind: qa.PlaceKind(it.PlaceKind), Address: it.PlaceAddress, URL: it.PlaceURL},
+		Capacity: it.Capacity, OpensAt: it.OpensAt, ClosesAt: it.ClosesAt, TargetGroups: it.TargetGroups, Notes: it.Notes,
+		MaxUpcoming: it.MaxUpcoming, Status: qa.SessionStatus(it.Status), Confirmed: it.Confirmed, Waiting: it.Waiting,
+		Attended: it.Attended, NoShow: it.NoShow, CreatedBy: it.CreatedBy, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt}
+	for _, m := range it.RemindBefore {
+		s.RemindBefore = append(s.RemindBefore, time.Duration(m)*time.Minute)
+	}
+	if it.CancelledAt != nil {
+		s.CancelledAt = *it.CancelledAt
+	}
+	return s
+}
+
+type bookingItem struct {
+	PK           string     `dynamodbav:"PK"`
+	SK           string     `dynamodbav:"SK"`
+	T            string     `dynamodbav:"T"`
+	StoreID      string     `dynamodbav:"StoreID"`
+	SessionID    string     `dynamodbav:"SessionID"`
+	MemberID     string     `dynamodbav:"MemberID"`
+	Status       string     `dynamodbav:"Status"`
+	Ticket       int        `dynamodbav:"Ticket,omitempty"`
+	Question     string     `dynamodbav:"Question,omitempty"`
+	QuestionClip string     `dynamodbav:"QuestionClip,omitempty"`
+	Rank         int        `dynamodbav:"Rank,omitempty"`
+	DuplicateOf  string     `dynamodbav:"DuplicateOf,omitempty"`
+	Via          string     `dynamodbav:"Via"`
+	By           string     `dynamodbav:"By"`
+	ReminderIDs  []string   `dynamodbav:"ReminderIDs,omitempty"`
+	Attendance   string     `dynamodbav:"Attendance,omitempty"`
+	CreatedAt    time.Time  `dynamodbav:"CreatedAt"`
+	UpdatedAt    time.Time  `dynamodbav:"UpdatedAt"`
+	PromotedAt   *time.Time `dynamodbav:"PromotedAt,omitempty"`
+	CancelledAt  *time.Time `dynamodbav:"CancelledAt,omitempty"`
+	CancelledBy  string     `dynamodbav:"CancelledBy,omitempty"`
+	CancelledVia string     `dynamodbav:"CancelledVia,omitempty"`
+}
+
+func toBookingItem(b qa.Booking) bookingItem {
+	pk, sk := bookingKey(b.StoreID, b.SessionID, b.MemberID)
+	return bookingItem{PK: pk, SK: sk, T: typeBooking, StoreID: b.StoreID, SessionID: b.SessionID, MemberID: b.MemberID,
+		Status: string(b.Status), Ticket: b.Ticket, Question: b.Question.Text, QuestionClip: b.Question.ClipKey,
+		Rank: b.Question.Rank, DuplicateOf: b.Question.DuplicateOf, Via: string(b.Via), By: b.By, ReminderIDs: b.ReminderIDs,
+		Attendance: string(b.Attendance), CreatedAt: b.CreatedAt.UTC(), UpdatedAt: b.UpdatedAt.UTC(),
+		PromotedAt: utcPtr(b.PromotedAt), CancelledAt: utcPtr(b.CancelledAt), CancelledBy: b.CancelledBy,
+		CancelledVia: string(b.CancelledVia)}
+}
+
+func (it bookingItem) booking() qa.Booking {
+	b := qa.Booking{StoreID: it.StoreID, SessionID: it.SessionID, MemberID: it.MemberID, Status: qa.BookingStatus(it.Status),
+		Ticket: it.Ticket, Question: qa.Question{Text: it.Question, ClipKey: it.QuestionClip, Rank: it.Rank, DuplicateOf: it.DuplicateOf},
+		Via: reminder.Via(it.Via), By: it.By, ReminderIDs: it.ReminderIDs, Attendance: qa.Attendance(it.Attendance),
+		CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt, CancelledBy: it.CancelledBy, CancelledVia: reminder.Via(it.CancelledVia)}
+	if it.PromotedAt != nil {
+		b.PromotedAt = *it.PromotedAt
+	}
+	if it.CancelledAt != nil {
+		b.CancelledAt = *it.CancelledAt
+	}
+	return b
+}
+
+// memberBookingItem is a member's copy of a booking in their own partition, with what their
+// pages show of the session. It expires a month after the session.
+type memberBookingItem struct {
+	PK           string    `dynamodbav:"PK"`
+	SK           string    `dynamodbav:"SK"`
+	T            string    `dynamodbav:"T"`
+	StoreID      string    `dynamodbav:"StoreID"`
+	SessionID    string    `dynamodbav:"SessionID"`
+	MemberID     string    `dynamodbav:"MemberID"`
+	Status       string    `dynamodbav:"Status"`
+	Ticket       int       `dynamodbav:"Ticket,omitempty"`
+	Title        string    `dynamodbav:"Title"`
+	DoctorName   string    `dynamodbav:"DoctorName"`
+	StartAt      time.Time `dynamodbav:"StartAt"`
+	EndAt        time.Time `dynamodbav:"EndAt"`
+	TimeZone     string    `dynamodbav:"TimeZone"`
+	PlaceKind    string    `dynamodbav:"PlaceKind"`
+	PlaceAddress string    `dynamodbav:"PlaceAddress,omitempty"`
+	ExpiresAt    int64     `dynamodbav:"ExpiresAt"`
+}
+
+// MemberBooking is a member's booking as their own pages list it.
+type MemberBooking struct {
+	SessionID string
+	Status    qa.BookingStatus
+	Ticket    int
+	Title     string
+	Doctor    string
+	StartAt   time.Time
+	EndAt     time.Time
+	TimeZone  string
+	Place     qa.Place
+}
+
+func toMemberBookingItem(s qa.Session, b qa.Booking) memberBookingItem {
+	pk, sk := memberBookingKey(s.StoreID, b.MemberID, s.StartAt.UTC().Format(sessionTimeLayout), s.ID)
+	return memberBookingItem{PK: pk, SK: sk, T: typeMemberBooking, StoreID: s.StoreID, SessionID: s.ID, MemberID: b.MemberID,
+		Status: string(b.Status), Ticket: b.Ticket, Title: s.Title, DoctorName: s.Doctor.Name, StartAt: s.StartAt.UTC(),
+		EndAt: s.EndAt.UTC(), TimeZone: s.TimeZone, PlaceKind: string(s.Place.Kind), PlaceAddress: s.Place.Address,
+		ExpiresAt: ttl(s.EndAt.Add(MemberBookingRetention))}
+}
+
+func (it memberBookingItem) booking() MemberBooking {
+	return MemberBooking{SessionID: it.SessionID, Status: qa.BookingStatus(it.Status), Ticket: it.Ticket, Title: it.Title,
+		Doctor: it.DoctorName, StartAt: it.StartAt, EndAt: it.EndAt, TimeZone: it.TimeZone,
+		Place: qa.Place{Kind: qa.PlaceKind(it.PlaceKind), Address: it.PlaceAddress}}
+}
+
+type waitItem struct {
+	PK       string `dynamodbav:"PK"`
+	SK       string `dynamodbav:"SK"`
+	T        string `dynamodbav:"T"`
+	MemberID string `dynamodbav:"MemberID"`
+	Ticket   int    `dynamodbav:"Ticket"`
+}
+
+type bookingLinkItem struct {
+	PK        string `dynamodbav:"PK"`
+	SK        string `dynamodbav:"SK"`
+	T         string `dynamodbav:"T"`
+	StoreID   string `dynamodbav:"StoreID"`
+	SessionID string `dynamodbav:"SessionID"`
+	MemberID  string `dynamodbav:"MemberID"`
+}
+
+// BookingLink is where a booking page token leads.
+type BookingLink struct {
+	StoreID   string
+	SessionID string
+	MemberID  string
+}
+
+// GuessBooking is the guessing scope of booking page tokens.
+const GuessBooking = "booking"
+
+// ---- Doctors ----
+
+// ListDoctors lists a store's doctors, oldest first.
+func (s *Store) ListDoctors(ctx context.Context, store, cursor string, limit int) (Page[qa.Doctor], error) {
+	pk := storePK(store)
+	start, err := decodeCursor(cursor, attrPK, pk, attrPK, attrSK)
+	if err != nil {
+		return Page[qa.Doctor]{}, err
+	}
+	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:              &s.table,
+		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :d)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: pk}, ":d": &types.AttributeValueMemberS{Value: skDoctorPfx}},
+		Limit:                  aws.Int32(int32(limit)),
+		ExclusiveStartKey:      start,
+		ReturnConsumedCapacity: capacity,
+	})
+	if err != nil {
+		return Page[qa.Doctor]{}, wrap("list doctors", err)
+	}
+	var items []doctorItem
+	if err := attributevalue.UnmarshalListOfMaps(res.Items, &items); err != nil {
+		return Page[qa.Doctor]{}, wrap("list doctors", err)
+	}
+	out := Page[qa.Doctor]{Items: make([]qa.Doctor, len(items)), Cursor: encodeCursor(res.LastEvaluatedKey)}
+	for i, it := range items {
+		out.Items[i] = it.doctor()
+	}
+	return out, nil
+}
+
+// ---- Sessions ----
+
+// CreateQASession stores a new session (ErrExists if its id is taken).
+func (s *Store) CreateQASession(ctx context.Context, sess qa.Session) error {
+	return wrap("create session", s.putNew(ctx, toSessionItem(sess)))
+}
+
+// GetQASession returns a session of a store, read strongly (seat counts are live), or
+// qa.ErrSessionNotFound.
+func (s *Store) GetQASession(ctx context.Context, store, id string) (qa.Session, error) {
+	pk, sk := qaSessionKey(store, id)
+	var it qaSessionItem
+	if err := s.getItemConsistent(ctx, pk, sk, &it); err != nil {
+		if errors.Is(err, fail.ErrNotFound) {
+			return qa.Session{}, qa.ErrSessionNotFound
+		}
+		return qa.Session{}, wrap("get session", err)
+	}
+	return it.session(), nil
+}
+
+// ListQASessions lists a store's sessions that start at or after from, soonest first (or, with
+// newestFirst, those that started before from, latest first).
+func (s *Store) ListQASessions(ctx context.Context, store string, from time.Time, newestFirst bool, cursor string, limit int) (Page[qa.Session], error) {
+	gpk, _ := storeSessionsKey(store, "", "")
+	start, err := decodeCursor(cursor, attrGSI1PK, gpk, attrPK, attrSK, attrGSI1PK, attrGSI1SK)
+	if err != nil {
+		return Page[qa.Session]{}, err
+	}
+	cond := "GSI1PK = :pk AND GSI1SK >= :from"
+	if newestFirst {
+		cond = "GSI1PK = :pk AND GSI1SK < :from"
+	}
+	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:              &s.table,
+		IndexName:              aws.String(indexGSI1),
+		KeyConditionExpression: aws.String(cond),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":   &types.AttributeValueMemberS{Value: gpk},
+			":from": &types.AttributeValueMemberS{Value: from.UTC().Format(sessionTimeLayout)}},
+		ScanIndexForward:       aws.Bool(!newestFirst),
+		Limit:                  aws.Int32(int32(limit)),
+		ExclusiveStartKey:      start,
+		ReturnConsumedCapacity: capacity,
+	})
+	if err != nil {
+		return Page[qa.Session]{}, wrap("list sessions", err)
+	}
+	var items []qaSessionItem
+	if err := attributevalue.UnmarshalListOfMaps(res.Items, &items); err != nil {
+		return Page[qa.Session]{}, wrap("list sessions", err)
+	}
+	out := Page[qa.Session]{Items: make([]qa.Session, len(items)), Cursor: encodeCursor(res.LastEvaluatedKey)}
+	for i, it := range items {
+		out.Items[i] = it.session()
+	}
+	return out, nil
+}
+
+// UpdateQASession writes what staff changed of a session read at prevUpdatedAt: its details,
+// never its counts. It refuses a stale copy (ErrSessionChanged), a cancelled session, and a
+// capacity below the seats taken at the moment of writing (qa.ErrCapacityBelowBookings).
+func (s *Store) UpdateQASession(ctx context.Context, sess qa.Session, prevUpdatedAt time.Time) error {
+	it := toSessionItem(sess)
+	set := map[string]any{"Title": it.Title, "StartAt": it.StartAt, "EndAt": it.EndAt, "GSI1SK": it.GSI1SK,
+		"PlaceKind": it.PlaceKind, "PlaceAddress": it.PlaceAddress, "PlaceURL": it.PlaceURL, "Capacity": it.Capacity,
+		"OpensAt": it.OpensAt, "ClosesAt": it.ClosesAt, "TargetGroups": it.TargetGroups, "Notes": it.Notes,
+		"RemindBefore": it.RemindBefore, "MaxUpcoming": it.MaxUpcoming, "UpdatedAt": it.UpdatedAt}
+	expr, names, vals, err := setExpression(set)
+	if err != nil {
+		return err
+	}
+	prev, err := attributevalue.Marshal(prevUpdatedAt.UTC())
+	if err != nil {
+		return err
+	}
+	vals[":prev"], vals[":scheduled"] = prev, &types.AttributeValueMemberS{Value: string(qa.SessionScheduled)}
+	pk, sk := qaSessionKey(sess.StoreID, sess.ID)
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                           &s.table,
+		Key:                                 key(pk, sk),
+		UpdateExpression:                    &expr,
+		ConditionExpression:                 aws.String("UpdatedAt = :prev AND #Status = :scheduled AND Confirmed <= :v_Capacity"),
+		ExpressionAttributeNames:            names,
+		ExpressionAttributeValues:           vals,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		ReturnConsumedCapacity:              capacity,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if !errors.As(err, &ccf) {
+		return wrap("update session", err)
+	}
+	var cur qaSessionItem
+	if err := attributevalue.UnmarshalMap(ccf.Item, &cur); err != nil || cur.ID == "" {
+		return qa.ErrSessionNotFound
+	}
+	switch {
+	case cur.Status != string(qa.SessionScheduled):
+		return qa.ErrSessionCancelled
+	case cur.Confirmed > sess.Capacity:
+		return qa.ErrCapacityBelowBookings
+	}
+	return ErrSessionChanged
+}
+
+// setExpression writes "SET #Name = :v_Name, …" for the given attributes (nil or empty values
+// are removed instead, so an optional field cleared is gone from the item).
+func setExpression(set map[string]any) (string, map[string]string, map[string]types.AttributeValue, error) {
+	names := map[string]string{"#Status": "Status"}
+	vals := map[string]types.AttributeValue{}
+	var sets, removes []string
+	attrs := make([]string, 0, len(set))
+	for a := range set {
+		attrs = append(attrs, a)
+	}
+	slices.Sort(attrs)
+	for _, a := range attrs {
+		names["#"+a] = a
+		v, err := attributevalue.Marshal(set[a])
+		if err != nil {
+			return "", nil, nil, err
+		}
+		if empty(v) {
+			removes = append(removes, "#"+a)
+			continue
+		}
+		vals[":v_"+a] = v
+		sets = append(sets, "#"+a+" = :v_"+a)
+	}
+	expr := "SET " + join(sets)
+	if len(removes) > 0 {
+		expr += " REMOVE " + join(removes)
+	}
+	return expr, names, vals, nil
+}
+
+func empty(v types.AttributeValue) bool {
+	switch v := v.(type) {
+	case *types.AttributeValueMemberNULL:
+		return true
+	case *types.AttributeValueMemberS:
+		return v.Value == ""
+	case *types.AttributeValueMemberL:
+		return len(v.Value) == 0
+	}
+	return false
+}
+
+func join(parts []string) string {
+	out := ""
+	for i, p := range parts {
+		if i > 0 {
+			out += ", "
+		}
+		out += p
+	}
+	return out
+}
+
+// ---- Booking ----
+
+// BookRequest is one member's request for a seat.
+type BookRequest struct {
+	StoreID   string
+	SessionID string
+	MemberID  string
+	Question  qa.Question
+	Via       reminder.Via
+	By        string
+	// LinkHash is the hash of the booking's page token (qa.BookingToken).
+	LinkHash string
+	Notices  NoticeFunc
+	Now      time.Time
+}
+
+// BookResult is the booking as it stands after a request: new, or — for a member who had a
+// live booking already (a double tap, a retry) — the one they had, with Replayed set.
+type BookResult struct {
+	Booking  qa.Booking
+	Session  qa.Session
+	Replayed bool
+}
+
+// Book gives the member a seat, or a place on the waitlist when the session is full. A member
+// with a live booking of the session gets it back unchanged. Refusals change nothing:
+// qa.ErrSessionNotFound, the session's own (qa.Session.Open), qa.ErrNotInTargetGroups,
+// qa.ErrUnverified, member.ErrNotFound, qa.ErrTooManyUpcoming, and qa.ErrBusy when every
+// attempt lost a race.
+//
+// Typically three calls in all with the caller's credential check: one UpdateItem that reads
+// the session (and, if it is full, takes a waitlist ticket), then one transaction.
+func (s *Store) Book(ctx context.Context, r BookRequest) (BookResult, error) {
+	now := r.Now.UTC().Truncate(time.Second)
+	for attempt := 0; attempt < bookAttempts; attempt++ {
+		if attempt > 0 {
+			if err := sleep(ctx, backoff(attempt)); err != nil {
+				return BookResult{}, err
+			}
+		}
+		sess, ticket, position, err := s.ticketOrRead(ctx, r.StoreID, r.SessionID, now)
+		if err != nil {
+			return BookResult{}, err
+		}
+		res, retry, err := s.book(ctx, r, sess, ticket, position, now)
+		if ticket > 0 && (err != nil || retry || res.Replayed) {
+			// The ticket went unused: count it out, so the positions told to later people
+			// stay right. (A crash here leaves them one too high until they next look.)
+			s.dropTicket(ctx, r.StoreID, r.SessionID)
+		}
+		if err != nil || !retry {
+			return res, err
+		}
+	}
+	return BookResult{}, qa.ErrBusy
+}
+
+func backoff(attempt int) time.Duration {
+	base := time.Duration(min(attempt, 6)) * 15 * time.Millisecond
+	return base + rand.N(base+time.Millisecond)
+}
+
+// ticketOrRead reads the session and, if it is open and full, takes the next waitlist ticket in
+// the same call; position is where that ticket stands on the waitlist now. A session that
+// refuses bookings answers its reason.
+func (s *Store) ticketOrRead(ctx context.Context, store, id string, now time.Time) (qa.Session, int, int, error) {
+	pk, sk := qaSessionKey(store, id)
+	nowAV, err := attributevalue.Marshal(now)
+	if err != nil {
+		return qa.Session{}, 0, 0, err
+	}
+	res, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:        &s.table,
+		Key:              key(pk, sk),
+		UpdateExpression: aws.String("ADD Tickets :one"),
+		ConditionExpression: aws.String("#Status = :scheduled AND Confirmed >= Capacity AND OpensAt <= :now AND " +
+			"ClosesAt > :now"),
+		ExpressionAttributeNames: map[string]string{"#Status": "Status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"},
+			":scheduled": &types.AttributeValueMemberS{Value: string(qa.SessionScheduled)}, ":now": nowAV},
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		ReturnConsumedCapacity:              capacity,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	switch {
+	case errors.As(err, &ccf):
+		if len(ccf.Item) == 0 {
+			return qa.Session{}, 0, 0, qa.ErrSessionNotFound
+		}
+		var it qaSessionItem
+		if err := attributevalue.UnmarshalMap(ccf.Item, &it); err != nil {
+			return qa.Session{}, 0, 0, wrap("book", err)
+		}
+		sess := it.session()
+		if err := sess.Open(now); err != nil {
+			return qa.Session{}, 0, 0, err
+		}
+		return sess, 0, 0, nil // seats left
+	case err != nil:
+		return qa.Session{}, 0, 0, wrap("book", err)
+	}
+	var it qaSessionItem
+	if err := attributevalue.UnmarshalMap(res.Attributes, &it); err != nil {
+		return qa.Session{}, 0, 0, wrap("book", err)
+	}
+	return it.session(), it.Tickets, it.Tickets - it.WaitRemoved, nil
+}
+
+// dropTicket counts an unused ticket out. Best effort: it only keeps later positions exact.
+func (s *Store) dropTicket(ctx context.Context, store, id string) {
+	pk, sk := qaSessionKey(store, id)
+	_, _ = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &s.table,
+		Key:                       key(pk, sk),
+		UpdateExpression:          aws.String("ADD WaitRemoved :one"),
+		ConditionExpression:       aws.String("attribute_exists(PK)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"}},
+		ReturnConsumedCapacity:    capacity,
+	})
+}
+
+// book makes one attempt: a seat when ticket is 0, else a place on the waitlist with ticket.
+// retry reports a race lost (the seat count moved, or a transaction conflict).
+func (s *Store) book(ctx context.Context, r BookRequest, sess qa.Session, ticket, position int, now time.Time) (res BookResult, retry bool, err error) {
+	if sess.MaxUpcoming > 0 {
+		n, err := s.countUpcoming(ctx, r.StoreID, r.MemberID, now)
+		if err != nil {
+			return BookResult{}, false, err
+		}
+		if n >= sess.MaxUpcoming {
+			// A live booking of this very session is counted too: let the transaction
+			// replay it rather than refuse it.
+			if cur, err := s.liveBooking(ctx, r.StoreID, r.SessionID, r.MemberID); err != nil || cur != nil {
+				if cur != nil {
+					return BookResult{Booking: *cur, Session: sess, Replayed: true}, false, nil
+				}
+				return BookResult{}, false, err
+			}
+			return BookResult{}, false, qa.ErrTooManyUpcoming
+		}
+	}
+	group, err := s.targetGroup(ctx, sess, r.MemberID)
+	if err != nil {
+		return BookResult{}, false, err
+	}
+	b := qa.Booking{StoreID: r.StoreID, SessionID: sess.ID, MemberID: r.MemberID, Status: qa.BookingConfirmed,
+		Question: r.Question, Via: r.Via, By: r.By, CreatedAt: now, UpdatedAt: now}
+	var items []types.TransactWriteItem
+	var reminders []LinkedReminder
+	if ticket == 0 {
+		if reminders, err = r.Notices(sess, b, qa.NoticeConfirmed); err != nil {
+			return BookResult{}, false, err
+		}
+		for _, lr := range reminders {
+			b.ReminderIDs = append(b.ReminderIDs, lr.Reminder.ID)
+		}
+		items = append(items, s.seatUpdate(sess, now, 1))
+	} else {
+		b.Status, b.Ticket, b.Position = qa.BookingWaitlisted, ticket, position
+		items = append(items, s.waitlistJoin(sess, now))
+		wpk, wsk := waitKey(r.StoreID, sess.ID, ticket)
+		wait, err := s.put(waitItem{PK: wpk, SK: wsk, T: typeWait, MemberID: r.MemberID, Ticket: ticket}, "attribute_not_exists(PK)")
+		if err != nil {
+			return BookResult{}, false, err
+		}
+		items = append(items, wait)
+	}
+	bookingPut, err := s.put(toBookingItem(b), "attribute_not_exists(PK) OR #Status = :cancelled")
+	if err != nil {
+		return BookResult{}, false, err
+	}
+	bookingPut.Put.ExpressionAttributeNames = map[string]string{"#Status": "Status"}
+	bookingPut.Put.ExpressionAttributeValues = map[string]types.AttributeValue{":cancelled": &types.AttributeValueMemberS{Value: string(qa.BookingCancelled)}}
+	bookingPut.Put.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	bookingAt := len(items)
+	items = append(items, bookingPut)
+	mirror, err := s.put(toMemberBookingItem(sess, b), "")
+	if err != nil {
+		return BookResult{}, false, err
+	}
+	lpk, lsk := bookingLinkKey(r.LinkHash)
+	link, err := s.put(bookingLinkItem{PK: lpk, SK: lsk, T: typeBookingLink, StoreID: r.StoreID, SessionID: sess.ID, MemberID: r.MemberID}, "")
+	if err != nil {
+		return BookResult{}, false, err
+	}
+	items = append(items, mirror, link)
+	profileAt := len(items)
+	mpk, msk := memberKey(r.StoreID, r.MemberID)
+	items = append(items, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &s.table, Key: key(mpk, msk),
+		ConditionExpression:                 aws.String("attribute_exists(VerifiedAt)"),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}})
+	groupAt := -1
+	if group != "" {
+		groupAt = len(items)
+		gpk, gsk := membershipKey(r.StoreID, r.MemberID, group)
+		items = append(items, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: &s.table, Key: key(gpk, gsk),
+			ConditionExpression:       aws.String("#Status = :active"),
+			ExpressionAttributeNames:  map[string]string{"#Status": "Status"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":active": &types.AttributeValueMemberS{Value: string(member.StatusActive)}}}})
+	}
+	for _, lr := range reminders {
+		more, err := s.reminderPuts(lr)
+		if err != nil {
+			return BookResult{}, false, err
+		}
+		items = append(items, more...)
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items, ReturnConsumedCapacity: capacity})
+	if err == nil {
+		return BookResult{Booking: b, Session: sess}, false, nil
+	}
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		return BookResult{}, false, wrap("book", err)
+	}
+	reasons := tce.CancellationReasons
+	code := func(i int) string {
+		if i < 0 || i >= len(reasons) {
+			return ""
+		}
+		return aws.ToString(reasons[i].Code)
+	}
+	switch {
+	case code(bookingAt) == "ConditionalCheckFailed":
+		var cur bookingItem
+		if err := attributevalue.UnmarshalMap(reasons[bookingAt].Item, &cur); err != nil {
+			return BookResult{}, false, wrap("book", err)
+		}
+		got := cur.booking()
+		if got.Status == qa.BookingWaitlisted {
+			if got.Position, err = s.waitPosition(ctx, r.StoreID, sess.ID, got.Ticket); err != nil {
+				return BookResult{}, false, err
+			}
+		}
+		return BookResult{Booking: got, Session: sess, Replayed: true}, false, nil
+	case code(profileAt) == "ConditionalCheckFailed":
+		if len(reasons[profileAt].Item) == 0 {
+			return BookResult{}, false, member.ErrNotFound
+		}
+		return BookResult{}, false, qa.ErrUnverified
+	case code(groupAt) == "ConditionalCheckFailed":
+		return BookResult{}, false, qa.ErrNotInTargetGroups
+	case code(0) == "ConditionalCheckFailed":
+		// The seat count moved (a seat went, or one came free) or the session closed
+		// meanwhile: read it again.
+		return BookResult{}, true, nil
+	}
+	for _, rs := range reasons {
+		if c := aws.ToString(rs.Code); c == "TransactionConflict" || c == "ThrottlingError" || c == "ProvisionedThroughputExceeded" {
+			return BookResult{}, true, nil
+		}
+	}
+	return BookResult{}, false, wrap("book", err)
+}
+
+// seatUpdate takes (n = 1) or gives back (n = -1) a seat, on the condition that the session
+// still takes bookings and, taking one, that one is free.
+func (s *Store) seatUpdate(sess qa.Session, now time.Time, n int) types.TransactWriteItem {
+	pk, sk := qaSessionKey(sess.StoreID, sess.ID)
+	nowAV, _ := attributevalue.Marshal(now)
+	return types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(pk, sk),
+		UpdateExpression: aws.String("ADD Confirmed :n"),
+		ConditionExpression: aws.String("#Status = :scheduled AND Confirmed < Capacity AND OpensAt <= :now AND " +
+			"ClosesAt > :now"),
+		ExpressionAttributeNames: map[string]string{"#Status": "Status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":n": &types.AttributeValueMemberN{Value: strconv.Itoa(n)},
+			":scheduled": &types.AttributeValueMemberS{Value: string(qa.SessionScheduled)}, ":now": nowAV}}}
+}
+
+// waitlistJoin counts one more on the waitlist, on the condition that the session still takes
+// bookings and is still full.
+func (s *Store) waitlistJoin(sess qa.Session, now time.Time) types.TransactWriteItem {
+	pk, sk := qaSessionKey(sess.StoreID, sess.ID)
+	nowAV, _ := attributevalue.Marshal(now)
+	return types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(pk, sk),
+		UpdateExpression: aws.String("ADD Waiting :one"),
+		ConditionExpression: aws.String("#Status = :scheduled AND Confirmed >= Capacity AND OpensAt <= :now AND " +
+			"ClosesAt > :now"),
+		ExpressionAttributeNames: map[string]string{"#Status": "Status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"},
+			":scheduled": &types.AttributeValueMemberS{Value: string(qa.SessionScheduled)}, ":now": nowAV}}}
+}
+
+// reminderPuts are the writes that create one reminder with its page link.
+func (s *Store) reminderPuts(lr LinkedReminder) ([]types.TransactWriteItem, error) {
+	rem, err := s.put(toReminderItem(lr.Reminder), "attribute_not_exists(PK)")
+	if err != nil {
+		return nil, err
+	}
+	link, err := s.put(reminderLinkFor(lr.Reminder, lr.LinkHash), "")
+	if err != nil {
+		return nil, err
+	}
+	return []types.TransactWriteItem{rem, link}, nil
+}
+
+// reminderCancels are the writes that cancel a booking's reminders: each stops ringing (out of
+// the Due index). One that was sent already reads "cancelled" too, as the booking does.
+func (s *Store) reminderCancels(store string, ids []string, by string, via reminder.Via, now time.Time) []types.TransactWriteItem {
+	out := make([]types.TransactWriteItem, 0, len(ids))
+	nowAV, _ := attributevalue.Marshal(now.UTC())
+	for _, id := range ids {
+		pk, sk := reminderKey(store, id)
+		out = append(out, types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(pk, sk),
+			UpdateExpression:         aws.String("SET #Status = :cancelled, UpdatedAt = :now, UpdatedBy = :by, UpdatedVia = :via REMOVE DuePK, DueSK, NextAt"),
+			ConditionExpression:      aws.String("attribute_exists(PK)"),
+			ExpressionAttributeNames: map[string]string{"#Status": "Status"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":cancelled": &types.AttributeValueMemberS{Value: string(reminder.StatusCancelled)}, ":now": nowAV,
+				":by": &types.AttributeValueMemberS{Value: by}, ":via": &types.AttributeValueMemberS{Value: string(via)}}}})
+	}
+	return out
+}
+
+// targetGroup is the group whose membership entitles the member to book sess: "" when the
+// session is for everyone. With one target group the transaction checks it without a read;
+// with several, the member's memberships of them are read once to find one that is active.
+func (s *Store) targetGroup(ctx context.Context, sess qa.Session, memberID string) (string, error) {
+	switch len(sess.TargetGroups) {
+	case 0:
+		return "", nil
+	case 1:
+		return sess.TargetGroups[0], nil
+	}
+	keys := make([][2]string, len(sess.TargetGroups))
+	for i, g := range sess.TargetGroups {
+		pk, sk := membershipKey(sess.StoreID, memberID, g)
+		keys[i] = [2]string{pk, sk}
+	}
+	items, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return "", wrap("book", err)
+	}
+	for _, raw := range items {
+		var it membershipItem
+		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			return "", wrap("book", err)
+		}
+		if it.Status == string(member.StatusActive) {
+			return it.GroupID, nil
+		}
+	}
+	return "", qa.ErrNotInTargetGroups
+}
+
+// countUpcoming counts a member's live bookings of sessions that have not started.
+func (s *Store) countUpcoming(ctx context.Context, store, memberID string, now time.Time) (int, error) {
+	pk, from := memberBookingKey(store, memberID, now.UTC().Format(sessionTimeLayout), "")
+	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:                &s.table,
+		KeyConditionExpression:   aws.String("PK = :pk AND SK BETWEEN :from AND :to"),
+		FilterExpression:         aws.String("#Status IN (:c, :w)"),
+		ExpressionAttributeNames: map[string]string{"#Status": "Status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk},
+			":from": &types.AttributeValueMemberS{Value: from}, ":to": &types.AttributeValueMemberS{Value: skMemberSessionPfx + "~"},
+			":c": &types.AttributeValueMemberS{Value: string(qa.BookingConfirmed)},
+			":w": &types.AttributeValueMemberS{Value: string(qa.BookingWaitlisted)}},
+		Select:                 types.SelectCount,
+		Limit:                  aws.Int32(200),
+		ReturnConsumedCapacity: capacity,
+	})
+	if err != nil {
+		return 0, wrap("count bookings", err)
+	}
+	return int(res.Count), nil
+}
+
+// liveBooking returns the member's booking of a session if it holds a seat or a place.
+func (s *Store) liveBooking(ctx context.Context, store, session, memberID string) (*qa.Booking, error) {
+	b, err := s.GetBooking(ctx, store, session, memberID)
+	switch {
+	case errors.Is(err, qa.ErrBookingNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case !b.Status.Live():
+		return nil, nil
+	}
+	return &b, nil
+}
+
+// GetBooking returns one member's booking of a session (with its waitlist position), or
+// qa.ErrBookingNotFound.
+func (s *Store) GetBooking(ctx context.Context, store, session, memberID string) (qa.Booking, error) {
+	pk, sk := bookingKey(store, session, memberID)
+	var it bookingItem
+	if err := s.getItemConsistent(ctx, pk, sk, &it); err != nil {
+		if errors.Is(err, fail.ErrNotFound) {
+			return qa.Booking{}, qa.ErrBookingNotFound
+		}
+		return qa.Booking{}, wrap("get booking", err)
+	}
+	b := it.booking()
+	if b.Status == qa.BookingWaitlisted {
+		var err error
+		if b.Position, err = s.waitPosition(ctx, store, session, b.Ticket); err != nil {
+			return qa.Booking{}, err
+		}
+	}
+	return b, nil
+}
+
+// waitPosition is the place of ticket on a session's waitlist: how many wait with a ticket no
+// later than it. (A count of small items: a waitlist of 500 reads about 25 KB.)
+func (s *Store) waitPosition(ctx context.Context, store, session string, ticket int) (int, error) {
+	pk, first := waitKey(store, session, 0)
+	_, last := waitKey(store, session, ticket)
+	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:              &s.table,
+		KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :first AND :last"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk},
+			":first": &types.AttributeValueMemberS{Value: first}, ":last": &types.AttributeValueMemberS{Value: last}},
+		Select:                 types.SelectCount,
+		ConsistentRead:         aws.Bool(true),
+		ReturnConsumedCapacity: capacity,
+	})
+	if err != nil {
+		return 0, wrap("waitlist position", err)
+	}
+	return int(res.Count), nil
+}
+
+// ---- Cancelling and promoting ----
+
+// CancelRequest is a member's (or their family helper's, or staff's) cancellation of their
+// booking.
+type CancelRequest struct {
+	StoreID   string
+	SessionID string
+	MemberID  string
+	By        string
+	Via       reminder.Via
+	Notices   NoticeFunc
+	Now       time.Time
+}
+
+// CancelResult is the cancelled booking and, if its seat went to the first on the waitlist,
+// that member's booking.
+type CancelResult struct {
+	Booking  qa.Booking
+	Session  qa.Session
+	Promoted *qa.Booking
+}
+
+// CancelBooking cancels a member's live booking, with its reminders. A seat goes, in the same
+// transaction, to the first on the waitlist, who gets the reminders a seat brings and a
+// notice; with nobody waiting it is free again. A place on the waitlist is given up. An
+// already cancelled booking answers as it is; a session that has started refuses
+// (qa.ErrSessionPast).
+func (s *Store) CancelBooking(ctx context.Context, r CancelRequest) (CancelResult, error) {
+	now := r.Now.UTC().Truncate(time.Second)
+	for attempt := 0; attempt < bookAttempts; attempt++ {
+		if attempt > 0 {
+			if err := sleep(ctx, backoff(attempt)); err != nil {
+				return CancelResult{}, err
+			}
+		}
+		sess, head, err := s.sessionWithHead(ctx, r.StoreID, r.SessionID)
+		if err != nil {
+			return CancelResult{}, err
+		}
+		b, err := s.GetBooking(ctx, r.StoreID, r.SessionID, r.MemberID)
+		if err != nil {
+			return CancelResult{}, err
+		}
+		if b.Status == qa.BookingCancelled {
+			return CancelResult{Booking: b, Session: sess}, nil
+		}
+		if sess.Past(now) {
+			return CancelResult{}, qa.ErrSessionPast
+		}
+		res, retry, err := s.cancel(ctx, r, sess, b, head, now)
+		if err != nil || !retry {
+			return res, err
+		}
+	}
+	return CancelResult{}, qa.ErrBusy
+}
+
+// sessionWithHead reads a session and the first place on its waitlist (nil when nobody
+// waits) in one Query.
+func (s *Store) sessionWithHead(ctx context.Context, store, id string) (qa.Session, *waitItem, error) {
+	pk, sk := qaSessionKey(store, id)
+	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:              &s.table,
+		KeyConditionExpression: aws.String("PK = :pk AND SK >= :s"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk},
+			":s": &types.AttributeValueMemberS{Value: sk}},
+		Limit:                  aws.Int32(2),
+		ConsistentRead:         aws.Bool(true),
+		ReturnConsumedCapacity: capacity,
+	})
+	if err != nil {
+		return qa.Session{}, nil, wrap("get session", err)
+	}
+	var sess *qa.Session
+	var head *waitItem
+	for _, raw := range res.Items {
+		var t struct{ T string }
+		if err := attributevalue.UnmarshalMap(raw, &t); err != nil {
+			return qa.Session{}, nil, wrap("get session", err)
+		}
+		switch t.T {
+		case typeQASession:
+			var it qaSessionItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return qa.Session{}, nil, wrap("get session", err)
+			}
+			v := it.session()
+			sess = &v
+		case typeWait:
+			var it waitItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return qa.Session{}, nil, wrap("get session", err)
+			}
+			head = &it
+		}
+	}
+	if sess == nil {
+		return qa.Session{}, nil, qa.ErrSessionNotFound
+	}
+	return *sess, head, nil
+}
+
+// cancel makes one attempt at cancelling b; retry reports a race lost.
+func (s *Store) cancel(ctx context.Context, r CancelRequest, sess qa.Session, b qa.Booking, head *waitItem, now time.Time) (CancelResult, bool, error) {
+	prevStatus := b.Status
+	b.Status, b.CancelledAt, b.CancelledBy, b.CancelledVia, b.UpdatedAt = qa.BookingCancelled, now, r.By, r.Via, now
+	b.Position = 0
+	items, err := s.bookingStatusWrites(sess, b, prevStatus, now)
+	if err != nil {
+		return CancelResult{}, false, err
+	}
+	items = append(items, s.reminderCancels(r.StoreID, b.ReminderIDs, r.By, r.Via, now)...)
+	pk, sk := qaSessionKey(sess.StoreID, sess.ID)
+	var promoted *qa.Booking
+	switch {
+	case prevStatus == qa.BookingWaitlisted:
+		wpk, wsk := waitKey(sess.StoreID, sess.ID, b.Ticket)
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(wpk, wsk)}},
+			counterChange(s.table, pk, sk, map[string]int{"Waiting": -1, "WaitRemoved": 1}, ""))
+	case head == nil:
+		// Nobody waits: the seat is free again — on the condition that still nobody waits.
+		items = append(items, counterChange(s.table, pk, sk, map[string]int{"Confirmed": -1}, "Waiting = :zero"))
+	default:
+		p, more, err := s.promotion(sess, *head, r.Notices, now)
+		if err != nil {
+			return CancelResult{}, false, err
+		}
+		promoted = &p
+		items = append(items, more...)
+		items = append(items, counterChange(s.table, pk, sk, map[string]int{"Waiting": -1, "WaitRemoved": 1}, "Waiting > :zero"))
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items, ReturnConsumedCapacity: capacity})
+	if err == nil {
+		return CancelResult{Booking: b, Session: sess, Promoted: promoted}, false, nil
+	}
+	if lostRace(err) {
+		return CancelResult{}, true, nil
+	}
+	return CancelResult{}, false, wrap("cancel booking", err)
+}
+
+// lostRace reports a transaction cancelled because what it read changed (a condition) or
+// another transaction held an item: reading again and retrying is the answer.
+func lostRace(err error) bool {
+	for _, c := range cancelReasons(err) {
+		switch c {
+		case "ConditionalCheckFailed", "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded":
+			return true
+		}
+	}
+	return false
+}
+
+// bookingStatusWrites move a booking, and the member's copy of it, to b's status, on the
+// condition that it is still in prev.
+func (s *Store) bookingStatusWrites(sess qa.Session, b qa.Booking, prev qa.BookingStatus, now time.Time) ([]types.TransactWriteItem, error) {
+	put, err := s.put(toBookingItem(b), "#Status = :prev")
+	if err != nil {
+		return nil, err
+	}
+	put.Put.ExpressionAttributeNames = map[string]string{"#Status": "Status"}
+	put.Put.ExpressionAttributeValues = map[string]types.AttributeValue{":prev": &types.AttributeValueMemberS{Value: string(prev)}}
+	mirror, err := s.put(toMemberBookingItem(sess, b), "")
+	if err != nil {
+		return nil, err
+	}
+	return []types.TransactWriteItem{put, mirror}, nil
+}
+
+// promotion is the writes that give head's member a seat: their place leaves the waitlist,
+// their booking (and their copy of it) is confirmed, and the reminders a seat brings are
+// created. Updates, not puts, so the booking's question and history need no read. The caller
+// adds the session's counts.
+func (s *Store) promotion(sess qa.Session, head waitItem, notices NoticeFunc, now time.Time) (qa.Booking, []types.TransactWriteItem, error) {
+	b := qa.Booking{StoreID: sess.StoreID, SessionID: sess.ID, MemberID: head.MemberID, Status: qa.BookingConfirmed,
+		Ticket: head.Ticket, PromotedAt: now, UpdatedAt: now}
+	reminders, err := notices(sess, b, qa.NoticePromoted)
+	if err != nil {
+		return qa.Booking{}, nil, err
+	}
+	ids := []string{}
+	for _, lr := range reminders {
+		ids = append(ids, lr.Reminder.ID)
+	}
+	b.ReminderIDs = ids
+	vals, err := attributevalue.MarshalMap(map[string]any{":confirmed": string(qa.BookingConfirmed),
+		":waitlisted": string(qa.BookingWaitlisted), ":now": now, ":ids": ids, ":m": head.MemberID})
+	if err != nil {
+		return qa.Booking{}, nil, err
+	}
+	names := map[string]string{"#Status": "Status"}
+	wpk, wsk := waitKey(sess.StoreID, sess.ID, head.Ticket)
+	bpk, bsk := bookingKey(sess.StoreID, sess.ID, head.MemberID)
+	mpk, msk := memberBookingKey(sess.StoreID, head.MemberID, sess.StartAt.UTC().Format(sessionTimeLayout), sess.ID)
+	items := []types.TransactWriteItem{
+		{Delete: &types.Delete{TableName: &s.table, Key: key(wpk, wsk), ConditionExpression: aws.String("MemberID = :m"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":m": vals[":m"]}}},
+		{Update: &types.Update{TableName: &s.table, Key: key(bpk, bsk),
+			UpdateExpression:         aws.String("SET #Status = :confirmed, PromotedAt = :now, UpdatedAt = :now, ReminderIDs = :ids"),
+			ConditionExpression:      aws.String("#Status = :waitlisted"),
+			ExpressionAttributeNames: names,
+			ExpressionAttributeValues: map[string]types.AttributeValue{":confirmed": vals[":confirmed"],
+				":waitlisted": vals[":waitlisted"], ":now": vals[":now"], ":ids": vals[":ids"]}}},
+		{Update: &types.Update{TableName: &s.table, Key: key(mpk, msk),
+			UpdateExpression:          aws.String("SET #Status = :confirmed"),
+			ConditionExpression:       aws.String("attribute_exists(PK)"),
+			ExpressionAttributeNames:  names,
+			ExpressionAttributeValues: map[string]types.AttributeValue{":confirmed": vals[":confirmed"]}}},
+	}
+	for _, lr := range reminders {
+		more, err := s.reminderPuts(lr)
+		if err != nil {
+			return qa.Booking{}, nil, err
+		}
+		items = append(items, more...)
+	}
+	return b, items, nil
+}
+
+// FillSeats gives free seats of a session to the first on its waitlist, one promotion (one
+// transaction) at a time, until the seats or the waitlist run out: after staff raise its
+// capacity. It returns the members promoted.
+func (s *Store) FillSeats(ctx context.Context, store, id string, notices NoticeFunc, now time.Time) ([]qa.Booking, error) {
+	now = now.UTC().Truncate(time.Second)
+	var out []qa.Booking
+	for lost := 0; lost < bookAttempts; {
+		sess, head, err := s.sessionWithHead(ctx, store, id)
+		if err != nil {
+			return out, err
+		}
+		if head == nil || sess.Confirmed >= sess.Capacity || sess.Status != qa.SessionScheduled || sess.Past(now) {
+			return out, nil
+		}
+		p, items, err := s.promotion(sess, *head, notices, now)
+		if err != nil {
+			return out, err
+		}
+		pk, sk := qaSessionKey(store, id)
+		items = append(items, counterChange(s.table, pk, sk, map[string]int{"Confirmed": 1, "Waiting": -1, "WaitRemoved": 1},
+			"Confirmed < Capacity AND Waiting > :zero"))
+		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items, ReturnConsumedCapacity: capacity})
+		switch {
+		case err == nil:
+			out = append(out, p)
+		case lostRace(err):
+			lost++
+			if err := sleep(ctx, backoff(lost)); err != nil {
+				return out, err
+			}
+		default:
+			return out, wrap("fill seats", err)
+		}
+	}
+	return out, qa.ErrBusy
+}
+
+// counterChange adds to counters of one item, with an optional extra condition (":zero" is 0).
+func counterChange(table, pk, sk string, add map[string]int, cond string) types.TransactWriteItem {
+	u := counterUpdate{pk: pk, sk: sk, add: add}.update(table)
+	c := "attribute_exists(PK)"
+	if cond != "" {
+		c += " AND " + cond
+		u.ExpressionAttributeValues[":zero"] = &types.AttributeValueMemberN{Value: "0"}
+	}
+	u.ConditionExpression = &c
+	return types.TransactWriteItem{Update: u}
+}
+
+// CancelQASession cancels a session for everyone: the session first (so nobody books it
+// meanwhile), then each live booking with its reminders, ten at a time, each member told
+// (qa.NoticeCancelled). It returns the members told. Calling it again for a cancelled session
+// finishes a sweep a failure interrupted and tells nobody twice.
+func (s *Store) CancelQASession(ctx context.Context, store, id, by string, notices NoticeFunc, now time.Time) (qa.Session, int, error) {
+	now = now.UTC().Truncate(time.Second)
+	pk, sk := qaSessionKey(store, id)
+	nowAV, err := attributevalue.Marshal(now)
+	if err != nil {
+		return qa.Session{}, 0, err
+	}
+	res, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                &s.table,
+		Key:                      key(pk, sk),
+		UpdateExpression:         aws.String("SET #Status = :cancelled, CancelledAt = if_not_exists(CancelledAt, :now), UpdatedAt = :now"),
+		ConditionExpression:      aws.String("attribute_exists(PK) AND StartAt > :now"),
+		ExpressionAttributeNames: map[string]string{"#Status": "Status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":cancelled": &types.AttributeValueMemberS{Value: string(qa.SessionCancelled)}, ":now": nowAV},
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		ReturnConsumedCapacity:              capacity,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		if len(ccf.Item) == 0 {
+			return qa.Session{}, 0, qa.ErrSessionNotFound
+		}
+		return qa.Session{}, 0, qa.ErrSessionPast
+	}
+	if err != nil {
+		return qa.Session{}, 0, wrap("cancel session", err)
+	}
+	var it qaSessionItem
+	if err := attributevalue.UnmarshalMap(res.Attributes, &it); err != nil {
+		return qa.Session{}, 0, wrap("cancel session", err)
+	}
+	sess := it.session()
+	bookings, err := s.SessionBookings(ctx, store, id)
+	if err != nil {
+		return sess, 0, err
+	}
+	told := 0
+	for chunk := range slices.Chunk(live(bookings), 10) {
+		var items []types.TransactWriteItem
+		for _, b := range chunk {
+			prev := b.Status
+			b.Status, b.CancelledAt, b.CancelledBy, b.CancelledVia, b.UpdatedAt, b.Position = qa.BookingCancelled, now, by, reminder.ViaStaff, now, 0
+			writes, err := s.bookingStatusWrites(sess, b, prev, now)
+			if err != nil {
+				return sess, told, err
+			}
+			items = append(items, writes...)
+			items = append(items, s.reminderCancels(store, b.ReminderIDs, by, reminder.ViaStaff, now)...)
+			if prev == qa.BookingWaitlisted {
+				wpk, wsk := waitKey(store, id, b.Ticket)
+				items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(wpk, wsk)}})
+			}
+			reminders, err := notices(sess, b, qa.NoticeCancelled)
+			if err != nil {
+				return sess, told, err
+			}
+			for _, lr := range reminders {
+				more, err := s.reminderPuts(lr)
+				if err != nil {
+					return sess, told, err
+				}
+				items = append(items, more...)
+			}
+		}
+		if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items, ReturnConsumedCapacity: capacity}); err != nil {
+			return sess, told, wrap("cancel session bookings", err)
+		}
+		told += len(chunk)
+	}
+	return sess, told, nil
+}
+
+func live(bs []qa.Booking) []qa.Booking {
+	var out []qa.Booking
+	for _, b := range bs {
+		if b.Status.Live() {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// maxSessionBookings bounds the bookings a session's pages read: capacity and waitlist at most.
+const maxSessionBookings = 2 * qa.MaxCapacity
+
+// SessionBookings returns every booking of a session (cancelled ones too), confirmed first, then
+// the waitlist in order with positions, then cancelled ones, each group by booking time.
+func (s *Store) SessionBookings(ctx context.Context, store, id string) ([]qa.Booking, error) {
+	pk := sessionPK(store, id)
+	var out []qa.Booking
+	var start map[string]types.AttributeValue
+	for {
+		res, err := s.db.Query(ctx, &dynamodb.QueryInput{
+			TableName:              &s.table,
+			KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :b)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk},
+				":b": &types.AttributeValueMemberS{Value: skBookingPfx}},
+			ConsistentRead:         aws.Bool(true),
+			ExclusiveStartKey:      start,
+			ReturnConsumedCapacity: capacity,
+		})
+		if err != nil {
+			return nil, wrap("session bookings", err)
+		}
+		var items []bookingItem
+		if err := attributevalue.UnmarshalListOfMaps(res.Items, &items); err != nil {
+			return nil, wrap("session bookings", err)
+		}
+		for _, it := range items {
+			out = append(out, it.booking())
+		}
+		if start = res.LastEvaluatedKey; start == nil || len(out) >= 4*maxSessionBookings {
+			break
+		}
+	}
+	rank := map[qa.BookingStatus]int{qa.BookingConfirmed: 0, qa.BookingWaitlisted: 1, qa.BookingCancelled: 2}
+	slices.SortStableFunc(out, func(a, b qa.Booking) int {
+		if c := rank[a.Status] - rank[b.Status]; c != 0 {
+			return c
+		}
+		if a.Status == qa.BookingWaitlisted {
+			return a.Ticket - b.Ticket
+		}
+		return a.CreatedAt.Compare(b.CreatedAt)
+	})
+	pos := 0
+	for i := range out {
+		if out[i].Status == qa.BookingWaitlisted {
+			pos++
+			out[i].Position = pos
+		}
+	}
+	return out, nil
+}
+
+// BookingChange is what staff change of a booking; nil fields stay.
+type BookingChange struct {
+	Attendance  *qa.Attendance
+	Rank        *int
+	DuplicateOf *string
+}
+
+// ChangeBooking records attendance, or orders or folds a question, of one booking, keeping the
+// session's attendance counts in step in the same transaction. Attendance is for confirmed
+// bookings (qa.ErrNotConfirmed).
+func (s *Store) ChangeBooking(ctx context.Context, store, session, memberID string, c BookingChange, now time.Time) (qa.Booking, error) {
+	for attempt := 0; attempt < bookAttempts; attempt++ {
+		b, err := s.GetBooking(ctx, store, session, memberID)
+		if err != nil {
+			return qa.Booking{}, err
+		}
+		prevAttendance, prevUpdated := b.Attendance, b.UpdatedAt
+		if c.Attendance != nil {
+			if b.Status != qa.BookingConfirmed {
+				return qa.Booking{}, qa.ErrNotConfirmed
+			}
+			b.Attendance = *c.Attendance
+		}
+		if c.Rank != nil {
+			b.Question.Rank = *c.Rank
+		}
+		if c.DuplicateOf != nil {
+			b.Question.DuplicateOf = *c.DuplicateOf
+		}
+		b.UpdatedAt = now.UTC().Truncate(time.Second)
+		put, err := s.put(toBookingItem(b), "UpdatedAt = :prev AND #Status = :status")
+		if err != nil {
+			return qa.Booking{}, err
+		}
+		prevAV, _ := attributevalue.Marshal(prevUpdated.UTC())
+		put.Put.ExpressionAttributeNames = map[string]string{"#Status": "Status"}
+		put.Put.ExpressionAttributeValues = map[string]types.AttributeValue{":prev": prevAV,
+			":status": &types.AttributeValueMemberS{Value: string(b.Status)}}
+		items := []types.TransactWriteItem{put}
+		add := map[string]int{}
+		for a, attr := range map[qa.Attendance]string{qa.Attended: "Attended", qa.NoShow: "NoShow"} {
+			if prevAttendance == a {
+				add[attr]--
+			}
+			if b.Attendance == a {
+				add[attr]++
+			}
+		}
+		for attr, n := range add {
+			if n == 0 {
+				delete(add, attr)
+			}
+		}
+		if len(add) > 0 {
+			pk, sk := qaSessionKey(store, session)
+			items = append(items, counterChange(s.table, pk, sk, add, ""))
+		}
+		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items, ReturnConsumedCapacity: capacity})
+		switch {
+		case err == nil:
+			if b.Status == qa.BookingWaitlisted {
+				b.Position, err = s.waitPosition(ctx, store, session, b.Ticket)
+			}
+			return b, err
+		case !lostRace(err):
+			return qa.Booking{}, wrap("change booking", err)
+		}
+	}
+	return qa.Booking{}, qa.ErrBusy
+}
+
+// BookingLinkFrom finds where a booking page token leads, counting a miss against the client's
+// address like a family token (qa.ErrBookingNotFound; ErrTooManyGuesses after too many).
+func (s *Store) BookingLinkFrom(ctx context.Context, tokenHash, client string, now time.Time) (BookingLink, error) {
+	pk, sk := bookingLinkKey(tokenHash)
+	var it bookingLinkItem
+	found, err := s.lookupGuarded(ctx, pk, sk, GuessBooking, client, now, &it)
+	if err != nil {
+		return BookingLink{}, wrap("get booking link", err)
+	}
+	if !found {
+		return BookingLink{}, qa.ErrBookingNotFound
+	}
+	return BookingLink{StoreID: it.StoreID, SessionID: it.SessionID, MemberID: it.MemberID}, nil
+}
+
+// MemberBookings lists a member's bookings of sessions ending at or after from, soonest first
+// (cancelled ones too: a page says so rather than drop them silently), at most limit.
+func (s *Store) MemberBookings(ctx context.Context, store, memberID string, from time.Time, limit int) ([]MemberBooking, error) {
+	// The key holds the start; a session lasts at most qa.MaxDuration, so one that started that
+	// long before from may still be on.
+	pk, first := memberBookingKey(store, memberID, from.Add(-qa.MaxDuration).UTC().Format(sessionTimeLayout), "")
+	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:              &s.table,
+		KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :first AND :last"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk},
+			":first": &types.AttributeValueMemberS{Value: first}, ":last": &types.AttributeValueMemberS{Value: skMemberSessionPfx + "~"}},
+		Limit:                  aws.Int32(int32(limit)),
+		ConsistentRead:         aws.Bool(true),
+		ReturnConsumedCapacity: capacity,
+	})
+	if err != nil {
+		return nil, wrap("member bookings", err)
+	}
+	var items []memberBookingItem
+	if err := attributevalue.UnmarshalListOfMaps(res.Items, &items); err != nil {
+		return nil, wrap("member bookings", err)
+	}
+	out := []MemberBooking{}
+	for _, it := range items {
+		if !it.EndAt.Before(from) {
+			out = append(out, it.booking())
+		}
+	}
+	return out, nil
+}
