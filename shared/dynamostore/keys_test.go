@@ -55,6 +55,12 @@ func TestKeys(t *testing.T) {
 			kv{"STORE#s1#OUTBOX", "MSG#2026-11-23T08:00:00.120000000Z#rem-R1#2026-11-23T08:00#0"}},
 		{"outbox message id", k(outboxIDKey("s1", "rem-R1#2026-11-23T08:00#0")),
 			kv{"STORE#s1#OUTBOX", "MSGID#rem-R1#2026-11-23T08:00#0"}},
+		{"qa session", k(qaSessionKey("s1", "X1")), kv{"STORE#s1#SESSION#X1", "SESSION"}},
+		{"store sessions", k(storeSessionsKey("s1", "2026-11-25T01:30Z", "X1")), kv{"STORE#s1#SESSIONS", "2026-11-25T01:30Z#X1"}},
+		{"booking", k(bookingKey("s1", "X1", "M1")), kv{"STORE#s1#SESSION#X1", "BOOKING#M1"}},
+		{"waitlist place", k(waitKey("s1", "X1", 42)), kv{"STORE#s1#SESSION#X1", "WAIT#0000000042"}},
+		{"member booking", k(memberBookingKey("s1", "M1", "2026-11-25T01:30Z", "X1")), kv{"STORE#s1#MEMBER#M1", "SESSION#2026-11-25T01:30Z#X1"}},
+		{"booking link", k(bookingLinkKey("ab")), kv{"BLINK#ab", "BLINK"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,6 +88,11 @@ func TestTenantKeysStartWithStore(t *testing.T) {
 		func() (string, string) { return groupInvitesKey("s", "g", "t", "c") },
 		func() (string, string) { return outboxKey("s", "t", "m") },
 		func() (string, string) { return outboxIDKey("s", "m") },
+		func() (string, string) { return qaSessionKey("s", "x") },
+		func() (string, string) { return storeSessionsKey("s", "t", "x") },
+		func() (string, string) { return bookingKey("s", "x", "m") },
+		func() (string, string) { return waitKey("s", "x", 1) },
+		func() (string, string) { return memberBookingKey("s", "m", "t", "x") },
 	} {
 		pk, _ := f()
 		pks = append(pks, pk)
@@ -89,6 +100,28 @@ func TestTenantKeysStartWithStore(t *testing.T) {
 	for _, pk := range pks {
 		if pk != "STORE#s" && !strings.HasPrefix(pk, "STORE#s#") {
 			t.Errorf("tenant key %q does not start with STORE#<store>", pk)
+		}
+	}
+}
+
+// One Query from SK "SESSION" must read the session and then the head of its waitlist, and a
+// member's booking copies must sort after their profile, so the member-page Query meets groups
+// and links first: both rest on how these prefixes sort.
+func TestQAKeyOrder(t *testing.T) {
+	_, booking := bookingKey("s", "x", "zzzz")
+	_, session := qaSessionKey("s", "x")
+	_, wait := waitKey("s", "x", 0)
+	if !(booking < session && session < wait) {
+		t.Errorf("session partition order: %q < %q < %q does not hold", booking, session, wait)
+	}
+	_, mine := memberBookingKey("s", "m", "2000-01-01T00:00Z", "x")
+	for _, f := range []func() (string, string){
+		func() (string, string) { return memberKey("s", "m") },
+		func() (string, string) { return membershipKey("s", "m", "zzzz") },
+		func() (string, string) { return memberLinkKey("s", "m", "zzzz") },
+	} {
+		if _, sk := f(); sk >= mine {
+			t.Errorf("member partition: %q sorts after the booking copy %q", sk, mine)
 		}
 	}
 }
