@@ -229,8 +229,7 @@ type approveJSON struct {
 	Group string `json:"group"`
 }
 
-// metricsJSON is a group's health. Bookings, attendance, push opens and opt-outs join it with
-// the issues that record them.
+// metricsJSON is a group's health. Push opens and opt-outs join it with the promotions issue.
 type metricsJSON struct {
 	GroupID          string         `json:"groupId"`
 	GroupName        string         `json:"groupName"`
@@ -240,8 +239,17 @@ type metricsJSON struct {
 	ActiveLast30Days int            `json:"activeLast30Days"`
 	JoinedLast30Days joinedJSON     `json:"joinedLast30Days"`
 	TopReferrers     []referrerJSON `json:"topReferrers"`
+	Bookings         bookingsJSON   `json:"bookings"`
 	Partial          bool           `json:"partial"`
 	AsOf             time.Time      `json:"asOf"`
+}
+
+// bookingsJSON is the group's doctor Q&A participation: seats held at sessions for the group,
+// and the attendance staff recorded.
+type bookingsJSON struct {
+	Seats    int `json:"seats"`
+	Attended int `json:"attended"`
+	NoShow   int `json:"noShow"`
 }
 
 type joinedJSON struct {
@@ -262,7 +270,8 @@ func toMetricsJSON(h dynamostore.GroupHealth, now time.Time) metricsJSON {
 	j.Total = j.QR + j.Invite + j.Referral
 	out := metricsJSON{
 		GroupID: h.Group.ID, GroupName: h.Group.Name, Members: h.Active + h.PendingApproval, Active: h.Active,
-		PendingApproval: h.PendingApproval, ActiveLast30Days: h.ActiveLast30Days, JoinedLast30Days: j, TopReferrers: []referrerJSON{}, Partial: h.Partial,
+		PendingApproval: h.PendingApproval, ActiveLast30Days: h.ActiveLast30Days, JoinedLast30Days: j, TopReferrers: []referrerJSON{},
+		Bookings: bookingsJSON{Seats: h.Bookings, Attended: h.Attended, NoShow: h.NoShow}, Partial: h.Partial,
 		AsOf: now.UTC().Truncate(time.Second),
 	}
 	for _, r := range h.TopReferrers {

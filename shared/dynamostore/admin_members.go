@@ -395,6 +395,9 @@ type GroupHealth struct {
 	// Joined counts the joins completed in the last 30 UTC days, today included, by path.
 	Joined       map[member.JoinPath]int
 	TopReferrers []Referrer // most referrals first, at most maxTopReferrers
+	// Bookings counts the seats members hold or held at the Q&A sessions for this group
+	// (cancellations taken off); Attended and NoShow what staff recorded once they took place.
+	Bookings, Attended, NoShow int
 	// Partial: the group has more referrers than one read of its counters covers (about 1000),
 	// so the ranking, and the joins of the oldest days, may be incomplete.
 	Partial bool
@@ -447,6 +450,7 @@ func (s *Store) GroupHealth(ctx context.Context, store, groupID string, now time
 			SK                                     string
 			Active, PendingApproval, Referrals     int
 			JoinedQR, JoinedInvite, JoinedReferral int
+			Bookings, Attended, NoShow             int
 		}
 		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
 			return GroupHealth{}, wrap("group health", err)
@@ -454,6 +458,7 @@ func (s *Store) GroupHealth(ctx context.Context, store, groupID string, now time
 		switch {
 		case it.SK == totalSK:
 			h.Active, h.PendingApproval = it.Active, it.PendingApproval
+			h.Bookings, h.Attended, h.NoShow = it.Bookings, it.Attended, it.NoShow
 		case strings.HasPrefix(it.SK, dayPfx):
 			h.Joined[member.PathQR] += it.JoinedQR
 			h.Joined[member.PathInvite] += it.JoinedInvite

@@ -198,6 +198,7 @@ func (s *Store) book(ctx context.Context, r BookRequest, sess qa.Session, ticket
 			b.ReminderIDs = append(b.ReminderIDs, lr.Reminder.ID)
 		}
 		items = append(items, s.seatUpdate(sess, now, 1))
+		items = append(items, s.groupCounters(sess, map[string]int{"Bookings": 1})...)
 	} else {
 		b.Status, b.Ticket, b.Position = qa.BookingWaitlisted, ticket, position
 		items = append(items, s.waitlistJoin(sess, now))
@@ -584,6 +585,7 @@ func (s *Store) cancel(ctx context.Context, r CancelRequest, sess qa.Session, b 
 	case head == nil:
 		// Nobody waits: the seat is free again — on the condition that still nobody waits.
 		items = append(items, counterChange(s.table, pk, sk, map[string]int{"Confirmed": -1}, "Waiting = :zero"))
+		items = append(items, s.groupCounters(sess, map[string]int{"Bookings": -1})...)
 	default:
 		p, more, err := s.promotion(sess, *head, r.Notices, now)
 		if err != nil {
@@ -702,6 +704,7 @@ func (s *Store) FillSeats(ctx context.Context, store, id string, notices NoticeF
 		pk, sk := qaSessionKey(store, id)
 		items = append(items, counterChange(s.table, pk, sk, map[string]int{"Confirmed": 1, "Waiting": -1, "WaitRemoved": 1},
 			"Confirmed < #Cap AND Waiting > :zero"))
+		items = append(items, s.groupCounters(sess, map[string]int{"Bookings": 1})...)
 		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items, ReturnConsumedCapacity: capacity})
 		switch {
 		case err == nil:

@@ -455,6 +455,18 @@ func join(parts []string) string {
 	return out
 }
 
+// groupCounters add to the health counters of each group a session is for (its totals item:
+// Bookings, Attended, NoShow), in the transaction that changes a seat or an attendance. A
+// session for the whole store is counted on itself only.
+func (s *Store) groupCounters(sess qa.Session, add map[string]int) []types.TransactWriteItem {
+	out := make([]types.TransactWriteItem, 0, len(sess.TargetGroups))
+	for _, g := range sess.TargetGroups {
+		pk, sk := groupTotalsKey(sess.StoreID, g)
+		out = append(out, types.TransactWriteItem{Update: counterUpdate{pk: pk, sk: sk, add: add}.update(s.table)})
+	}
+	return out
+}
+
 // counterChange adds to counters of one item, with an optional extra condition (":zero" is 0).
 func counterChange(table, pk, sk string, add map[string]int, cond string) types.TransactWriteItem {
 	u := counterUpdate{pk: pk, sk: sk, add: add}.update(table)
@@ -665,8 +677,16 @@ func (s *Store) ChangeBooking(ctx context.Context, store, session, memberID stri
 			}
 		}
 		if len(add) > 0 {
+			sess, err := s.GetQASession(ctx, store, session)
+			if err != nil {
+				return qa.Booking{}, err
+			}
+			if c.Attendance != nil && !sess.Past(now) {
+				return qa.Booking{}, qa.ErrAttendanceEarly
+			}
 			pk, sk := qaSessionKey(store, session)
 			items = append(items, counterChange(s.table, pk, sk, add, ""))
+			items = append(items, s.groupCounters(sess, add)...)
 		}
 		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items, ReturnConsumedCapacity: capacity})
 		switch {

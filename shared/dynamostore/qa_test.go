@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"yinling/shared/group"
 	"yinling/shared/ids"
 	"yinling/shared/member"
 	"yinling/shared/qa"
@@ -400,5 +401,42 @@ func TestCapacityAndSessionCancel(t *testing.T) {
 	}
 	if _, err := f.book(sess, f.memberID(0)); !errors.Is(err, qa.ErrSessionCancelled) {
 		t.Errorf("booking a cancelled session: %v", err)
+	}
+}
+
+// A session for one group: only its active members book, the group's health counts the seats,
+// and attendance — refused before the start — moves the session's and the group's counts.
+func TestGroupSessionAndAttendance(t *testing.T) {
+	f := newQAFixture(t, 2)
+	ctx := context.Background()
+	g := group.Group{ID: ids.New(), StoreID: qaStore, Name: "高血压群", EntryRule: group.RuleOpen, CreatedAt: f.now, UpdatedAt: f.now}
+	f.batchPut([]any{toGroupItem(g), toMembershipItem(member.Membership{StoreID: qaStore, GroupID: g.ID, MemberID: f.memberID(0),
+		Status: member.StatusActive, Path: member.PathQR, JoinedAt: f.now})})
+	sess := f.session(5, g.ID)
+	if _, err := f.book(sess, f.memberID(1)); !errors.Is(err, qa.ErrNotInTargetGroups) {
+		t.Fatalf("outsider booked: %v", err)
+	}
+	if _, err := f.book(sess, f.memberID(0)); err != nil {
+		t.Fatal(err)
+	}
+	attended := qa.Attended
+	if _, err := f.s.ChangeBooking(ctx, qaStore, sess.ID, f.memberID(0), BookingChange{Attendance: &attended}, f.now); !errors.Is(err, qa.ErrAttendanceEarly) {
+		t.Fatalf("attendance before the start: %v", err)
+	}
+	later := sess.StartAt.Add(time.Hour)
+	if _, err := f.s.ChangeBooking(ctx, qaStore, sess.ID, f.memberID(0), BookingChange{Attendance: &attended}, later); err != nil {
+		t.Fatal(err)
+	}
+	noShow := qa.NoShow
+	if _, err := f.s.ChangeBooking(ctx, qaStore, sess.ID, f.memberID(0), BookingChange{Attendance: &noShow}, later); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.s.GetQASession(ctx, qaStore, sess.ID)
+	if err != nil || got.Attended != 0 || got.NoShow != 1 {
+		t.Errorf("session attendance %d/%d (%v), want 0 attended, 1 no-show", got.Attended, got.NoShow, err)
+	}
+	h, err := f.s.GroupHealth(ctx, qaStore, g.ID, later)
+	if err != nil || h.Bookings != 1 || h.Attended != 0 || h.NoShow != 1 {
+		t.Errorf("group health bookings %d attended %d no-show %d (%v)", h.Bookings, h.Attended, h.NoShow, err)
 	}
 }
