@@ -273,7 +273,9 @@ Yinling is running on %[1]s
 
   senior: join the demo group  %[1]s/join/%[2]s
           then "my page"       %[1]s/me
+          and doctor talks     %[1]s/sessions
   staff admin page             %[1]s/admin     (paste the staff token below)
+  staff doctor talks           %[1]s/admin/sessions
   messages "sent" (outbox)     %[1]s/api/admin/outbox   (the one-time code to verify a signup
                                is there: nothing leaves this machine)
 

@@ -1,26 +1,246 @@
-// Package qa serves doctor Q&A sessions: doctors, sessions, seats, waitlist, questions, attendance. Its routes land with the Q&A issue.
+// Package qa serves the HTTP API of doctor Q&A sessions (定期邀请名医答疑): the sessions a senior
+// may book and their own bookings (/api/sessions, /api/me/bookings), the same for a family link
+// — view scope reads, helper scope books and cancels for the senior (/api/family/{token}/…) —,
+// the booking page behind the link in every booking message (/api/b/{token}: the session, and a
+// cancel button that works without signing in), and what staff do (/api/admin/doctors,
+// /api/admin/sessions/…): doctors, sessions, capacity, the waitlist, questions, attendance.
+//
+// The seats are counted by the table (shared/dynamostore) and the rules are the domain's
+// (shared/qa); every message about a booking is a reminder the booking creates, so the
+// dispatcher and the sender deliver it like any other.
 package qa
 
 import (
+	"context"
+	"crypto/sha256"
+	"errors"
 	"log/slog"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/oklog/ulid/v2"
 
 	"yinling/shared/apigw"
+	"yinling/shared/dynamostore"
+	"yinling/shared/fail"
+	"yinling/shared/ids"
+	"yinling/shared/member"
+	"yinling/shared/qa"
+	"yinling/shared/reminder"
+	"yinling/shared/voice"
 )
 
 // Env is the function's configuration, declared in template.yaml.
 type Env struct {
 	Table    string `env:"TABLE_NAME"`
+	BaseURL  string `env:"PUBLIC_BASE_URL,optional"`
 	LogLevel string `env:"LOG_LEVEL,optional"`
+	// PIIKey derives the booking page tokens (qa.BookingToken) and the page tokens of the
+	// reminders a booking makes (reminder.LinkToken), so neither is ever stored.
+	PIIKey      string `env:"PII_HASH_KEY"`
+	VoiceBucket string `env:"VOICE_BUCKET"`
 }
 
-// Handler serves the function's routes; until they land, every request answers 404.
+// Clips are the recorded questions in the voice bucket (voice.Uploads).
+type Clips interface {
+	// Claim checks that clipKey is an uploaded clip of the store and keeps it; the booking
+	// stores the key it returns.
+	Claim(ctx context.Context, storeID, clipKey string) (string, error)
+	// URL is a presigned GET of a clip, valid for ttl.
+	URL(ctx context.Context, clipKey string, ttl time.Duration) (string, error)
+}
+
+// Deps are what the handler needs; tests and the local stack build them as main does.
+type Deps struct {
+	Store *dynamostore.Store
+	Clips Clips
+	// Key derives booking page tokens (qa.BookingToken) and reminder page tokens.
+	Key     []byte
+	Log     *slog.Logger
+	Now     func() time.Time
+	BaseURL string // origin of booking page links; "" uses the request's host
+}
+
+// Handler serves the Q&A routes.
 type Handler struct {
 	*apigw.Mux
+	d Deps
 }
 
-// Wire builds the handler from its configuration.
+// New returns the handler with its routes registered.
+func New(d Deps) *Handler {
+	h := &Handler{Mux: apigw.NewMux(d.Log), d: d}
+
+	h.Route("GET /api/sessions", h.mySessions)
+	h.Route("GET /api/sessions/{id}", h.mySession)
+	h.Route("POST /api/sessions/{id}/bookings", h.bookMine)
+	h.Route("DELETE /api/sessions/{id}/bookings/me", h.cancelMine)
+	h.Route("GET /api/me/bookings", h.myBookings)
+
+	h.Route("GET /api/family/{token}/sessions", h.familySessions)
+	h.Route("GET /api/family/{token}/bookings", h.familyBookings)
+	h.Route("POST /api/family/{token}/bookings", h.familyBook)
+	h.Route("DELETE /api/family/{token}/bookings/{sessionId}", h.familyCancel)
+
+	h.Route("GET /api/b/{token}", h.page)
+	h.Route("POST /api/b/{token}/cancel", h.pageCancel)
+
+	h.Route("GET /api/admin/doctors", h.doctors)
+	h.Route("POST /api/admin/doctors", h.createDoctor)
+	h.Route("GET /api/admin/sessions", h.staffSessions)
+	h.Route("POST /api/admin/sessions", h.createSession)
+	h.Route("GET /api/admin/sessions/{id}", h.staffSession)
+	h.Route("PATCH /api/admin/sessions/{id}", h.updateSession)
+	h.Route("POST /api/admin/sessions/{id}/cancel", h.cancelSession)
+	h.Route("PATCH /api/admin/sessions/{id}/bookings/{memberId}", h.changeBooking)
+	return h
+}
+
+// Wire builds the handler from its configuration and the process's AWS config: the one place
+// that knows which clients this function uses (main and the local stack both call it).
 func Wire(env Env, cfg aws.Config, log *slog.Logger) *Handler {
-	return &Handler{Mux: apigw.NewMux(log)}
+	return New(Deps{
+		Store:   dynamostore.New(dynamodb.NewFromConfig(cfg), env.Table),
+		Clips:   voice.NewUploads(s3.NewFromConfig(cfg), env.VoiceBucket, time.Now),
+		Key:     []byte(env.PIIKey),
+		Log:     log,
+		Now:     time.Now,
+		BaseURL: env.BaseURL,
+	})
+}
+
+// Handle serves one request. Every answer under a capability link — a family link, a booking
+// page token — refusals included, carries headers that keep the token out of Referer headers
+// and search indexes.
+func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response, error) {
+	resp, err := h.Mux.Handle(ctx, req)
+	_, path, _ := strings.Cut(req.RouteKey, " ")
+	if strings.HasPrefix(path, "/api/family/") || strings.HasPrefix(path, "/api/b/") {
+		if resp.Headers == nil {
+			resp.Headers = map[string]string{}
+		}
+		resp.Headers["referrer-policy"] = "no-referrer"
+		resp.Headers["x-robots-tag"] = "noindex, nofollow"
+	}
+	return resp, err
+}
+
+// Paging of lists.
+const (
+	defaultLimit = 50
+	maxLimit     = 100
+)
+
+// updateAttempts bounds re-reads when a session changed under a staff edit: a patch (fields set
+// to values) applies to the fresh copy as well as to the stale one.
+const updateAttempts = 3
+
+// audioTTL is how long a question's audio URL plays on the staff page.
+const audioTTL = time.Hour
+
+// errSessionRequired answers a member route without a valid session.
+var errSessionRequired = &fail.Error{Kind: fail.Unauthenticated, Code: "session_required"}
+
+// actor is whose bookings a request acts on, and who acts: the senior, a family link, staff.
+type actor struct {
+	storeID  string
+	memberID string
+	via      reminder.Via
+	by       string // member id, family link id or staff id
+	// links says whether answers carry booking page links: whoever holds one can cancel, so a
+	// family link that may only view gets none.
+	links bool
+	// missing is what a member who no longer exists answers: the session or link is as good as
+	// gone for the senior.
+	missing error
+}
+
+// now is the request's time, to the second, as every stored time is.
+func (h *Handler) now() time.Time { return h.d.Now().UTC().Truncate(time.Second) }
+
+// notices makes the reminders that tell a booking's member about it (qa.Session.Reminders),
+// each with an id, who made it (whoever acted: a cancellation that promotes the next member is
+// theirs) and the hash of its page token. The store calls it once it knows who gets a seat.
+func (h *Handler) notices(by string, via reminder.Via, now time.Time) dynamostore.NoticeFunc {
+	return func(s qa.Session, b qa.Booking, n qa.Notice) ([]dynamostore.LinkedReminder, error) {
+		rs, err := s.Reminders(b, n, now)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]dynamostore.LinkedReminder, len(rs))
+		for i, r := range rs {
+			r.ID = ids.New()
+			r.CreatedBy, r.CreatedVia, r.UpdatedBy, r.UpdatedVia = by, via, by, via
+			out[i] = dynamostore.LinkedReminder{Reminder: r,
+				LinkHash: member.HashToken(reminder.LinkToken(h.d.Key, r.StoreID, r.ID))}
+		}
+		return out, nil
+	}
+}
+
+// bookingToken is the capability in a booking page's link.
+func (h *Handler) bookingToken(store, session, memberID string) string {
+	return qa.BookingToken(h.d.Key, store, session, memberID)
+}
+
+// link is a booking's page for a, or "" when a may not have it.
+func (h *Handler) link(r *apigw.Request, a actor, session string) string {
+	if !a.links {
+		return ""
+	}
+	return apigw.BaseURL(h.d.BaseURL, r) + "/b/" + h.bookingToken(a.storeID, session, a.memberID)
+}
+
+// claim checks an uploaded question clip and keeps it (voice.Uploads.Claim), returning the key
+// the booking stores.
+func (h *Handler) claim(ctx context.Context, store string, q qa.Question) (qa.Question, error) {
+	if q.ClipKey == "" {
+		return q, nil
+	}
+	key, err := h.d.Clips.Claim(ctx, store, q.ClipKey)
+	if err != nil {
+		return qa.Question{}, err
+	}
+	q.ClipKey = key
+	return q, nil
+}
+
+// missing maps a member who is gone to what a's credential answers.
+func missing(err error, a actor) error {
+	if errors.Is(err, member.ErrNotFound) {
+		return a.missing
+	}
+	return err
+}
+
+// derivedID is a ULID made from its parts rather than from the clock and chance: the same parts
+// give the same id, so a create retried with the same Idempotency-Key names the item its first
+// attempt wrote. (Its time part is not a creation time; nothing reads it as one.)
+func derivedID(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	var u ulid.ULID
+	copy(u[:], h.Sum(nil))
+	return u.String()
+}
+
+// validToken reports whether s has the shape of a booking page token (22 base64url
+// characters), so a malformed one costs no table read.
+func validToken(s string) bool {
+	if len(s) != 22 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }

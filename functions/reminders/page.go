@@ -12,6 +12,7 @@ import (
 	"yinling/shared/apigw"
 	"yinling/shared/dynamostore"
 	"yinling/shared/member"
+	"yinling/shared/qa"
 	"yinling/shared/reminder"
 	"yinling/shared/tenant"
 )
@@ -35,6 +36,10 @@ func (h *Handler) page(ctx context.Context, r *apigw.Request) (apigw.Response, e
 		SpeakText: rem.Text, TimeZone: rem.Location().String(), NextAt: optTime(rem.NextAt), At: optTime(rem.NextAt)}
 	if !rem.LastAt.IsZero() {
 		out.Occurrence, out.At = reminder.OccurrenceID(rem.LastAt), optTime(rem.LastAt)
+	}
+	if rem.SessionID != "" && rem.MemberID != "" {
+		// A booking's reminder links to the booking's page, which shows and cancels it.
+		out.BookingURL = apigw.BaseURL(h.d.BaseURL, r) + "/b/" + qa.BookingToken(h.d.Key, rem.StoreID, rem.SessionID, rem.MemberID)
 	}
 
 	// The acknowledgement, the senior's name and the audio are independent: fetched together, the

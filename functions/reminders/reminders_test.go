@@ -30,6 +30,7 @@ import (
 	"yinling/shared/ids"
 	"yinling/shared/logging"
 	"yinling/shared/member"
+	"yinling/shared/qa"
 	"yinling/shared/reminder"
 	"yinling/shared/tenant"
 	"yinling/shared/testenv"
@@ -938,5 +939,31 @@ func TestPageGuessingIsLimited(t *testing.T) {
 	}
 	if resp, _ := f.invoke(from(with(readEvent(t, "page"), "token", token), "203.0.113.50")); resp.StatusCode != 200 {
 		t.Errorf("another address: %d, want 200", resp.StatusCode)
+	}
+}
+
+// A reminder a Q&A booking made links to the booking's page, where it can be cancelled; other
+// reminders have no such link.
+func TestPageLinksToTheBooking(t *testing.T) {
+	f := newFixture(t)
+	rem, err := reminder.New(reminder.Draft{Kind: reminder.KindEvent, Text: "您已预约：11月25日 周三 上午9:30 张医生（心内科）高血压健康讲座",
+		Rule: reminder.Rule{Freq: reminder.FreqOnce, Start: "2026-11-23", At: "16:01", TimeZone: "Asia/Shanghai"}}, f.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	session := ids.New()
+	rem.ID, rem.StoreID, rem.MemberID, rem.SessionID = ids.New(), storeID, memberA, session
+	rem.CreatedBy, rem.CreatedVia, rem.UpdatedBy, rem.UpdatedVia = memberA, reminder.ViaMember, memberA, reminder.ViaMember
+	key := []byte("test-key")
+	if err := f.store.CreateReminder(context.Background(), rem, member.HashToken(reminder.LinkToken(key, storeID, rem.ID))); err != nil {
+		t.Fatal(err)
+	}
+	page := f.do(with(readEvent(t, "page"), "token", reminder.LinkToken(key, storeID, rem.ID)), 200)
+	if want := "https://yl.example.cn/b/" + qa.BookingToken(key, storeID, session, memberA); page["bookingUrl"] != want {
+		t.Errorf("bookingUrl = %v, want %s", page["bookingUrl"], want)
+	}
+	plain := f.do(withSession(readEvent(t, "me-create"), f.sessions[memberA]), 201)
+	if page := f.do(with(readEvent(t, "page"), "token", pageToken(t, plain)), 200); page["bookingUrl"] != nil {
+		t.Errorf("a reminder without a booking has bookingUrl %v", page["bookingUrl"])
 	}
 }

@@ -162,6 +162,8 @@ type pageJSON struct {
 	SpeakText  string     `json:"speakText"`
 	TimeZone   string     `json:"timeZone"`
 	NextAt     *time.Time `json:"nextAt,omitempty"`
+	// BookingURL is, for a reminder a Q&A booking made, the booking's page (/b/{token}).
+	BookingURL string `json:"bookingUrl,omitempty"`
 }
 
 type ackJSON struct {

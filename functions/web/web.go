@@ -1,8 +1,10 @@
 // Package web is the function that serves the H5 pages: the landing page a senior sees without a
 // group code (GET /), the join page a group's QR code, a staff invite or a referral opens
 // (GET /join/{code}), the senior's own page (GET /me), the page a family link opens
-// (GET /f/{token}), the page a reminder's text message links to (GET /r/{token}), the staff
-// admin pages (GET /admin, GET /admin/reminders) and the static files they use
+// (GET /f/{token}), the page a reminder's text message links to (GET /r/{token}), the doctor
+// Q&A sessions a senior books (GET /sessions) and the page every booking message links to
+// (GET /b/{token}), the staff admin pages (GET /admin, GET /admin/reminders, GET /admin/sessions
+// and its printable question digest, GET /admin/sessions/digest) and the static files they use
 // (GET /static/{file}). The pages and files are embedded (package
 // yinling/web), rendered per language from the i18n catalog, and cached by the phone as long as
 // they are unchanged: HTML is revalidated on every visit (a deploy shows at once), static files
@@ -127,8 +129,16 @@ func New(d Deps) *Handler {
 	family := page{name: "family", noindex: true, noReferrer: true, voice: true}
 	reminder := page{name: "reminder", noindex: true, noReferrer: true, voice: true}
 	staffReminders := page{name: "staff-reminders", noindex: true, voice: true}
+	// The doctor Q&A pages: the senior's list of sessions (the cookie says whose), the booking
+	// page every booking message links to (its token is the capability, like a reminder's), the
+	// staff page (it plays questions recorded as clips) and the digest staff print for the doctor.
+	sessions := page{name: "sessions", noindex: true}
+	booking := page{name: "booking", noindex: true, noReferrer: true}
+	staffSessions := page{name: "staff-sessions", noindex: true, voice: true}
+	staffDigest := page{name: "staff-digest", noindex: true}
 	if h.pages, err = parsePages(assets.Templates(), h.assetURL,
-		home.name, admin.name, join.name, me.name, family.name, reminder.name, staffReminders.name); err != nil {
+		home.name, admin.name, join.name, me.name, family.name, reminder.name, staffReminders.name,
+		sessions.name, booking.name, staffSessions.name, staffDigest.name); err != nil {
 		panic(err)
 	}
 	if err := h.render(); err != nil {
@@ -141,6 +151,10 @@ func New(d Deps) *Handler {
 	h.Route("GET /f/{token}", h.servePage(family))
 	h.Route("GET /r/{token}", h.servePage(reminder))
 	h.Route("GET /admin/reminders", h.servePage(staffReminders))
+	h.Route("GET /sessions", h.servePage(sessions))
+	h.Route("GET /b/{token}", h.servePage(booking))
+	h.Route("GET /admin/sessions", h.servePage(staffSessions))
+	h.Route("GET /admin/sessions/digest", h.servePage(staffDigest))
 	h.Route("GET /static/{file}", h.serveStatic)
 	return h
 }

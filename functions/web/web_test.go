@@ -203,6 +203,36 @@ func TestEvents(t *testing.T) {
 			contains: []string{`<html lang="en">`, "This is {name}'s page", "This link no longer works", `href="?lang=zh-CN"`},
 		},
 		{
+			event: "sessions-zh", // the senior's Q&A sessions: the cookie says whose, so no index
+			want:  result{200, htmlHeaders("zh-CN", noindex)},
+			contains: []string{`<html lang="zh-CN">`, "<title>医生讲座预约</title>", "近期的医生讲座", "请先打开入群链接", "<noscript>",
+				`id="ses-tpl"`, ">取消预约</button>", "想问医生什么？（可以不填）", `maxlength="300"`,
+				`src="/static/seslist.js?v=` + h.static["seslist.js"].version + `"`, `href="?lang=en"`},
+		},
+		{
+			event:    "sessions-en",
+			want:     result{200, htmlHeaders("en", noindex)},
+			contains: []string{`<html lang="en">`, "<title>Doctor talks</title>", "Please open your join link first", ">Cancel my booking</button>"},
+		},
+		{
+			event: "booking-zh", // a booking's page: its token is in every message about the booking
+			want:  result{200, htmlHeaders("zh-CN", map[string]string{"x-robots-tag": "noindex, nofollow", "referrer-policy": "no-referrer"})},
+			contains: []string{"<title>我的预约</title>", ">听一听</button>", ">取消预约</button>", "这个预约已经没有了",
+				`<meta name="referrer" content="no-referrer">`, `src="/static/booking.js?v=` + h.static["booking.js"].version + `"`},
+		},
+		{
+			event: "admin-sessions",
+			want:  result{200, htmlHeaders("zh-CN", map[string]string{"x-robots-tag": "noindex, nofollow", "content-security-policy": cspVoice})},
+			contains: []string{"<title>医生讲座 · 店员</title>", "员工令牌", "安排一场讲座", "添加医生", ">到场</button>", ">未到</button>",
+				`href="/admin/sessions/digest"`, `type="password"`, `src="/static/staff-sessions.js?v=` + h.static["staff-sessions.js"].version + `"`},
+		},
+		{
+			event: "admin-digest",
+			want:  result{200, htmlHeaders("zh-CN", noindex)},
+			contains: []string{"<title>问题单 · 给医生</title>", `class="print-me"`, ">打印</button>", `href="/admin/sessions"`,
+				`src="/static/staff-digest.js?v=` + h.static["staff-digest.js"].version + `"`},
+		},
+		{
 			event: "static-css",
 			fresh: &css,
 			want: result{200, securityHeaders(map[string]string{
@@ -348,7 +378,8 @@ func TestETagMatch(t *testing.T) {
 }
 
 // pageRoutes are the routes that serve an HTML page.
-var pageRoutes = []string{"GET /", "GET /admin", "GET /join/{code}", "GET /me", "GET /f/{token}", "GET /r/{token}", "GET /admin/reminders"}
+var pageRoutes = []string{"GET /", "GET /admin", "GET /join/{code}", "GET /me", "GET /f/{token}", "GET /r/{token}", "GET /admin/reminders",
+	"GET /sessions", "GET /b/{token}", "GET /admin/sessions", "GET /admin/sessions/digest"}
 
 var staticRef = regexp.MustCompile(`(?:href|src)="/static/([^"?]+)\?v=([0-9a-f]+)"`)
 
@@ -504,7 +535,14 @@ func TestSeniorPageMessages(t *testing.T) {
 	}{
 		{"GET /join/{code}", []string{"join.js"}, nil},
 		{"GET /me", []string{"rem.js", "remlist.js", "me.js"}, append([]string{"active", "pending_approval", "pending_verification", "view", "helper"}, rem...)},
-		{"GET /f/{token}", []string{"rem.js", "remlist.js", "recorder.js", "family.js"}, append([]string{"view", "helper"}, rem...)},
+		{"GET /f/{token}", []string{"rem.js", "remlist.js", "recorder.js", "seslist.js", "family.js"}, append([]string{"view", "helper"}, rem...)},
+		{"GET /sessions", []string{"rem.js", "seslist.js", "sessions.js"}, rem},
+		{"GET /b/{token}", []string{"rem.js", "booking.js"}, rem},
+		// staff-sessions.js names attendance as msg['att_' + attendance] and who booked as
+		// msg['via_' + via].
+		{"GET /admin/sessions", []string{"rem.js", "staff.js", "staff-sessions.js"},
+			append([]string{"att_", "att_attended", "att_no_show", "via_member", "via_family", "via_staff"}, rem...)},
+		{"GET /admin/sessions/digest", []string{"rem.js", "staff.js", "staff-digest.js"}, rem},
 		{"GET /r/{token}", []string{"rem.js", "reminder.js"}, rem},
 		{"GET /admin/reminders", []string{"rem.js", "remlist.js", "recorder.js", "staff-reminders.js"}, append([]string{"st_active", "st_paused", "st_cancelled", "st_done"}, rem...)},
 	}
@@ -604,6 +642,55 @@ func TestReminderPages(t *testing.T) {
 			[]string{"<title>提醒管理</title>", "员工令牌", "发送队列", "发件箱", "本地开发用", "上面选中的整个群", `href="/admin"`,
 				`type="password"`, js("rem.js"), js("remlist.js"), js("staff-reminders.js")}},
 		{"GET /admin/reminders", "en", nil, []string{`<html lang="en">`, "Queues", "Outbox", "The whole group chosen above"}},
+	}
+	for _, tt := range tests {
+		resp := get(t, h, tt.route, map[string]string{"lang": tt.lang}, nil)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s (%s): status %d", tt.route, tt.lang, resp.StatusCode)
+		}
+		for k, v := range tt.headers {
+			if got := resp.Headers[k]; got != v {
+				t.Errorf("%s (%s): %s = %q, want %q", tt.route, tt.lang, k, got, v)
+			}
+		}
+		for _, c := range tt.contains {
+			if !strings.Contains(resp.Body, c) {
+				t.Errorf("%s (%s): body does not contain %q", tt.route, tt.lang, c)
+			}
+		}
+	}
+}
+
+// The doctor Q&A pages and what they add to my page and the family page: their headers, their
+// words in both languages, their scripts. The booking page's URL is a token, like a reminder
+// page's: no Referer, no index; the staff page plays questions recorded as clips.
+func TestQAPages(t *testing.T) {
+	h := newHandler(t)
+	js := func(name string) string { return `src="/static/` + name + `?v=` + h.static[name].version + `"` }
+	noindex := map[string]string{"x-robots-tag": "noindex, nofollow", "content-security-policy": csp, "referrer-policy": "strict-origin-when-cross-origin"}
+	tests := []struct {
+		route, lang string
+		headers     map[string]string
+		contains    []string
+	}{
+		{"GET /sessions", "zh-CN", noindex, []string{"<title>医生讲座预约</title>", "请先打开入群链接", "短信验证码", `id="ses-list"`,
+			`href="/me"`, js("rem.js"), js("seslist.js"), js("sessions.js"), `"setReminders": "已为您设好提醒`, `"book": "预约"`}},
+		{"GET /sessions", "en", nil, []string{`<html lang="en">`, "Upcoming doctor talks", `"book": "Book"`, `"setReminders": "Reminders are set`}},
+		{"GET /b/{token}", "zh-CN", map[string]string{"x-robots-tag": "noindex, nofollow", "referrer-policy": "no-referrer", "content-security-policy": csp},
+			[]string{">听一听</button>", ">取消预约</button>", "不想取消，就不用点。", `"cancelConfirm": "确定取消？再点一次"`, js("rem.js"), js("booking.js")}},
+		{"GET /b/{token}", "en", nil, []string{">Listen</button>", ">Cancel my booking</button>", "This booking is no longer here"}},
+		{"GET /me", "zh-CN", nil, []string{"我的预约", `href="/sessions"`, `id="book-tpl"`, "听一听，或取消"}},
+		{"GET /me", "en", nil, []string{"My bookings", "See the upcoming doctor talks"}},
+		{"GET /f/{token}", "zh-CN", map[string]string{"referrer-policy": "no-referrer"},
+			[]string{`id="ses-section"`, `id="ses-tpl"`, `"sesHelper": "您可以替TA预约或取消`, js("seslist.js")}},
+		{"GET /admin/sessions", "zh-CN", map[string]string{"x-robots-tag": "noindex, nofollow", "content-security-policy": cspVoice},
+			[]string{"医生讲座", "员工令牌", "开始前几分钟截止报名", "和谁的问题重复", "打印给医生的问题单", `href="/admin"`,
+				js("rem.js"), js("staff.js"), js("staff-sessions.js")}},
+		{"GET /admin/sessions", "en", nil, []string{"Schedule a talk", "Same question as", "Print the question sheet for the doctor"}},
+		{"GET /admin/sessions/digest", "zh-CN", noindex, []string{"会员的问题（按顺序）", `class="print-me"`, js("staff-digest.js")}},
+		{"GET /admin", "zh-CN", nil, []string{`href="/admin/sessions"`, "医生讲座、预约和问题"}},
+		// A reminder a booking made links on to the booking's page.
+		{"GET /r/{token}", "zh-CN", nil, []string{`id="booking-link"`, "查看这次讲座预约，或取消"}},
 	}
 	for _, tt := range tests {
 		resp := get(t, h, tt.route, map[string]string{"lang": tt.lang}, nil)

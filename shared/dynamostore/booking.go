@@ -98,9 +98,11 @@ const (
 	reread                   // the seat count moved or the session closed: read it again
 )
 
+// backoff is the wait before retry attempt n: growing to 10–20 ms × 2^4, each wait drawn at
+// random so that the losers of one race do not meet again at the next.
 func backoff(attempt int) time.Duration {
-	base := time.Duration(min(attempt, 6)) * 15 * time.Millisecond
-	return base + rand.N(base+time.Millisecond)
+	base := (10 * time.Millisecond) << min(attempt-1, 4)
+	return base + rand.N(base)
 }
 
 // ticketOrRead reads the session and, if it is open and full, takes the next waitlist ticket in
@@ -203,13 +205,13 @@ func (s *Store) book(ctx context.Context, r BookRequest, sess qa.Session, ticket
 		b.Status, b.Ticket, b.Position = qa.BookingWaitlisted, ticket, position
 		items = append(items, s.waitlistJoin(sess, now))
 		wpk, wsk := waitKey(r.StoreID, sess.ID, ticket)
-		wait, err := s.put(waitItem{PK: wpk, SK: wsk, T: typeWait, MemberID: r.MemberID, Ticket: ticket}, "attribute_not_exists(PK)")
+		wait, err := s.put(waitItem{PK: wpk, SK: wsk, T: typeWait, MemberID: r.MemberID, Ticket: ticket, ExpiresAt: ttl(sess.EndAt.Add(BookingRetention))}, "attribute_not_exists(PK)")
 		if err != nil {
 			return BookResult{}, done, err
 		}
 		items = append(items, wait)
 	}
-	bookingPut, err := s.put(toBookingItem(b), "attribute_not_exists(PK) OR #Status = :cancelled")
+	bookingPut, err := s.put(toBookingItem(sess, b), "attribute_not_exists(PK) OR #Status = :cancelled")
 	if err != nil {
 		return BookResult{}, done, err
 	}
@@ -223,7 +225,8 @@ func (s *Store) book(ctx context.Context, r BookRequest, sess qa.Session, ticket
 		return BookResult{}, done, err
 	}
 	lpk, lsk := bookingLinkKey(r.LinkHash)
-	link, err := s.put(bookingLinkItem{PK: lpk, SK: lsk, T: typeBookingLink, StoreID: r.StoreID, SessionID: sess.ID, MemberID: r.MemberID}, "")
+	link, err := s.put(bookingLinkItem{PK: lpk, SK: lsk, T: typeBookingLink, StoreID: r.StoreID, SessionID: sess.ID, MemberID: r.MemberID,
+		ExpiresAt: ttl(sess.EndAt.Add(BookingRetention))}, "")
 	if err != nil {
 		return BookResult{}, done, err
 	}
@@ -478,7 +481,8 @@ type CancelRequest struct {
 }
 
 // CancelResult is the cancelled booking and, if its seat went to the first on the waitlist,
-// that member's booking.
+// that member's booking as the promotion wrote it: member, status, ticket, reminders — not its
+// question or who made it, which the promotion leaves as they were without reading them.
 type CancelResult struct {
 	Booking  qa.Booking
 	Session  qa.Session
@@ -492,7 +496,9 @@ type CancelResult struct {
 // (qa.ErrSessionPast).
 func (s *Store) CancelBooking(ctx context.Context, r CancelRequest) (CancelResult, error) {
 	now := r.Now.UTC().Truncate(time.Second)
-	for attempt := 0; attempt < bookAttempts; attempt++ {
+	var b qa.Booking
+	next := reread
+	for attempt := 0; attempt < cancelAttempts; attempt++ {
 		if attempt > 0 {
 			if err := sleep(ctx, backoff(attempt)); err != nil {
 				return CancelResult{}, err
@@ -502,23 +508,35 @@ func (s *Store) CancelBooking(ctx context.Context, r CancelRequest) (CancelResul
 		if err != nil {
 			return CancelResult{}, err
 		}
-		b, err := s.getBooking(ctx, r.StoreID, r.SessionID, r.MemberID)
-		if err != nil {
-			return CancelResult{}, err
+		if next == reread {
+			// Losing the race for the head of the waitlist leaves this booking as it was:
+			// only the session and its head are read again.
+			if b, err = s.getBooking(ctx, r.StoreID, r.SessionID, r.MemberID); err != nil {
+				return CancelResult{}, err
+			}
 		}
 		if b.Status == qa.BookingCancelled {
 			return CancelResult{Booking: b, Session: sess}, nil
 		}
+		if head != nil && head.MemberID == b.MemberID && b.Status == qa.BookingConfirmed {
+			// Promoted between the two reads: the head read is already gone. Read again.
+			next = reread
+			continue
+		}
 		if sess.Past(now) {
 			return CancelResult{}, qa.ErrSessionPast
 		}
-		res, retry, err := s.cancel(ctx, r, sess, b, head, now)
-		if err != nil || !retry {
+		var res CancelResult
+		if res, next, err = s.cancel(ctx, r, sess, b, head, now); err != nil || next == done {
 			return res, err
 		}
 	}
 	return CancelResult{}, qa.ErrBusy
 }
+
+// cancelAttempts bounds a cancellation's rounds. More than a booking's: cancellations that
+// each hand their seat on race for the same head of the waitlist, and every round only one wins.
+const cancelAttempts = 3 * bookAttempts
 
 // sessionWithHead reads a session and the first place on its waitlist (nil when nobody
 // waits) in one Query.
@@ -565,14 +583,15 @@ func (s *Store) sessionWithHead(ctx context.Context, store, id string) (qa.Sessi
 	return *sess, head, nil
 }
 
-// cancel makes one attempt at cancelling b; retry reports a race lost.
-func (s *Store) cancel(ctx context.Context, r CancelRequest, sess qa.Session, b qa.Booking, head *waitItem, now time.Time) (CancelResult, bool, error) {
+// cancel makes one attempt at cancelling b: done, or a race lost — for the session's counts or
+// the head of its waitlist (retrySame: b itself is as it was), or for b (reread).
+func (s *Store) cancel(ctx context.Context, r CancelRequest, sess qa.Session, b qa.Booking, head *waitItem, now time.Time) (CancelResult, attemptOutcome, error) {
 	prevStatus := b.Status
 	b.Status, b.CancelledAt, b.CancelledBy, b.CancelledVia, b.UpdatedAt = qa.BookingCancelled, now, r.By, r.Via, now
 	b.Position = 0
 	items, err := s.bookingStatusWrites(sess, b, prevStatus, now)
 	if err != nil {
-		return CancelResult{}, false, err
+		return CancelResult{}, done, err
 	}
 	items = append(items, s.reminderCancels(r.StoreID, b.ReminderIDs, r.By, r.Via, now)...)
 	pk, sk := qaSessionKey(sess.StoreID, sess.ID)
@@ -589,25 +608,33 @@ func (s *Store) cancel(ctx context.Context, r CancelRequest, sess qa.Session, b 
 	default:
 		p, more, err := s.promotion(sess, *head, r.Notices, now)
 		if err != nil {
-			return CancelResult{}, false, err
+			return CancelResult{}, done, err
 		}
 		promoted = &p
 		items = append(items, more...)
 		items = append(items, counterChange(s.table, pk, sk, map[string]int{"Waiting": -1, "WaitRemoved": 1}, "Waiting > :zero"))
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items, ReturnConsumedCapacity: capacity})
-	if err == nil {
-		return CancelResult{Booking: b, Session: sess, Promoted: promoted}, false, nil
+	switch {
+	case err == nil:
+		return CancelResult{Booking: b, Session: sess, Promoted: promoted}, done, nil
+	case !lostRace(err):
+		return CancelResult{}, done, wrap("cancel booking", err)
 	}
-	if lostRace(err) {
-		return CancelResult{}, true, nil
+	if reasons := cancelReasons(err); len(reasons) > 0 && reasons[0] == "ConditionalCheckFailed" {
+		return CancelResult{}, reread, nil // the booking itself changed (promoted, or cancelled)
 	}
-	return CancelResult{}, false, wrap("cancel booking", err)
+	return CancelResult{}, retrySame, nil
 }
 
 // lostRace reports a transaction cancelled because what it read changed (a condition) or
 // another transaction held an item: reading again and retrying is the answer.
 func lostRace(err error) bool {
+	var conflict *types.TransactionConflictException
+	var inProgress *types.TransactionInProgressException
+	if errors.As(err, &conflict) || errors.As(err, &inProgress) {
+		return true
+	}
 	for _, c := range cancelReasons(err) {
 		switch c {
 		case "ConditionalCheckFailed", "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded":
@@ -620,7 +647,7 @@ func lostRace(err error) bool {
 // bookingStatusWrites move a booking, and the member's copy of it, to b's status, on the
 // condition that it is still in prev.
 func (s *Store) bookingStatusWrites(sess qa.Session, b qa.Booking, prev qa.BookingStatus, now time.Time) ([]types.TransactWriteItem, error) {
-	put, err := s.put(toBookingItem(b), "#Status = :prev")
+	put, err := s.put(toBookingItem(sess, b), "#Status = :prev")
 	if err != nil {
 		return nil, err
 	}

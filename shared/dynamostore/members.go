@@ -604,13 +604,20 @@ func (s *Store) MemberHome(ctx context.Context, store, memberID string) (member.
 	return p.Member, p.Memberships, err
 }
 
-// MemberPage is everything in a member's partition: profile, memberships, family links.
+// MemberPage is everything in a member's partition: profile, memberships, family links, and
+// the member's copies of their Q&A bookings (the latest maxBookingsOnPage, ended ones too until
+// they expire).
 type MemberPage struct {
 	Member      member.Member
 	Memberships []member.Membership
 	Links       []member.FamilyLink
+	Bookings    []MemberBooking
 	PhoneHash   string // the key of the phone lookup, which erasure removes
 }
+
+// maxBookingsOnPage bounds the booking copies the member-page Query reads; they sort last in
+// the partition, so groups and links are never crowded out.
+const maxBookingsOnPage = 50
 
 // MemberPage reads a member's partition in one Query.
 func (s *Store) MemberPage(ctx context.Context, store, memberID string) (MemberPage, error) {
@@ -618,7 +625,7 @@ func (s *Store) MemberPage(ctx context.Context, store, memberID string) (MemberP
 		TableName:                 &s.table,
 		KeyConditionExpression:    aws.String("PK = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: memberPK(store, memberID)}},
-		Limit:                     aws.Int32(maxGroupsPerMember + MaxFamilyLinks + 1),
+		Limit:                     aws.Int32(maxGroupsPerMember + MaxFamilyLinks + 1 + maxBookingsOnPage),
 		ConsistentRead:            aws.Bool(true), // a link created or revoked a moment ago shows
 		ReturnConsumedCapacity:    capacity,
 	})
@@ -655,6 +662,12 @@ func (s *Store) MemberPage(ctx context.Context, store, memberID string) (MemberP
 				return MemberPage{}, wrap("member page", err)
 			}
 			p.Links = append(p.Links, it.link())
+		case typeMemberBooking:
+			var it memberBookingItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return MemberPage{}, wrap("member page", err)
+			}
+			p.Bookings = append(p.Bookings, it.booking())
 		}
 	}
 	if !found {

@@ -45,8 +45,13 @@ const (
 	typeBookingLink   = "blink"
 )
 
-// MemberBookingRetention keeps a member's copy of a booking this long after the session ends.
-const MemberBookingRetention = 30 * 24 * time.Hour
+// Retention after a session ends (TTL): a booking — with its question, which may speak of the
+// member's health — and its waitlist place and page link are kept 90 days, for staff to look
+// back; the member's own copy a month. The counts stay on the session and the group.
+const (
+	BookingRetention       = 90 * 24 * time.Hour
+	MemberBookingRetention = 30 * 24 * time.Hour
+)
 
 // bookAttempts bounds the rounds a booking or a cancellation makes when it loses a race: the
 // seat count moved under it, or another transaction held the session item.
@@ -163,11 +168,12 @@ type bookingItem struct {
 	CancelledAt  *time.Time `dynamodbav:"CancelledAt,omitempty"`
 	CancelledBy  string     `dynamodbav:"CancelledBy,omitempty"`
 	CancelledVia string     `dynamodbav:"CancelledVia,omitempty"`
+	ExpiresAt    int64      `dynamodbav:"ExpiresAt"`
 }
 
-func toBookingItem(b qa.Booking) bookingItem {
+func toBookingItem(sess qa.Session, b qa.Booking) bookingItem {
 	pk, sk := bookingKey(b.StoreID, b.SessionID, b.MemberID)
-	return bookingItem{PK: pk, SK: sk, T: typeBooking, StoreID: b.StoreID, SessionID: b.SessionID, MemberID: b.MemberID,
+	return bookingItem{PK: pk, SK: sk, T: typeBooking, ExpiresAt: ttl(sess.EndAt.Add(BookingRetention)), StoreID: b.StoreID, SessionID: b.SessionID, MemberID: b.MemberID,
 		Status: string(b.Status), Ticket: b.Ticket, Question: b.Question.Text, QuestionClip: b.Question.ClipKey,
 		Rank: b.Question.Rank, DuplicateOf: b.Question.DuplicateOf, Via: string(b.Via), By: b.By, ReminderIDs: b.ReminderIDs,
 		Attendance: string(b.Attendance), CreatedAt: b.CreatedAt.UTC(), UpdatedAt: b.UpdatedAt.UTC(),
@@ -238,11 +244,12 @@ func (it memberBookingItem) booking() MemberBooking {
 }
 
 type waitItem struct {
-	PK       string `dynamodbav:"PK"`
-	SK       string `dynamodbav:"SK"`
-	T        string `dynamodbav:"T"`
-	MemberID string `dynamodbav:"MemberID"`
-	Ticket   int    `dynamodbav:"Ticket"`
+	PK        string `dynamodbav:"PK"`
+	SK        string `dynamodbav:"SK"`
+	T         string `dynamodbav:"T"`
+	MemberID  string `dynamodbav:"MemberID"`
+	Ticket    int    `dynamodbav:"Ticket"`
+	ExpiresAt int64  `dynamodbav:"ExpiresAt"`
 }
 
 type bookingLinkItem struct {
@@ -252,6 +259,7 @@ type bookingLinkItem struct {
 	StoreID   string `dynamodbav:"StoreID"`
 	SessionID string `dynamodbav:"SessionID"`
 	MemberID  string `dynamodbav:"MemberID"`
+	ExpiresAt int64  `dynamodbav:"ExpiresAt"`
 }
 
 // BookingLink is where a booking page token leads.
@@ -520,9 +528,29 @@ func (s *Store) CancelQASession(ctx context.Context, store, id, by string, notic
 		return qa.Session{}, 0, wrap("cancel session", err)
 	}
 	sess := it.session()
-	bookings, err := s.SessionBookings(ctx, store, id)
+	told := 0
+	for attempt := 0; attempt < bookAttempts; attempt++ {
+		if attempt > 0 {
+			if err := sleep(ctx, backoff(attempt)); err != nil {
+				return sess, told, err
+			}
+		}
+		n, err := s.cancelBookings(ctx, sess, by, notices, now)
+		told += n
+		if !lostRace(err) {
+			return sess, told, err
+		}
+		// A member cancelled, or a booking landed, while the sweep ran: read the bookings
+		// again; the ones already cancelled are no longer live and are not told twice.
+	}
+	return sess, told, qa.ErrBusy
+}
+
+// cancelBookings cancels a cancelled session's live bookings, ten to a transaction.
+func (s *Store) cancelBookings(ctx context.Context, sess qa.Session, by string, notices NoticeFunc, now time.Time) (int, error) {
+	bookings, err := s.SessionBookings(ctx, sess.StoreID, sess.ID)
 	if err != nil {
-		return sess, 0, err
+		return 0, err
 	}
 	told := 0
 	for chunk := range slices.Chunk(live(bookings), 10) {
@@ -532,32 +560,35 @@ func (s *Store) CancelQASession(ctx context.Context, store, id, by string, notic
 			b.Status, b.CancelledAt, b.CancelledBy, b.CancelledVia, b.UpdatedAt, b.Position = qa.BookingCancelled, now, by, reminder.ViaStaff, now, 0
 			writes, err := s.bookingStatusWrites(sess, b, prev, now)
 			if err != nil {
-				return sess, told, err
+				return told, err
 			}
 			items = append(items, writes...)
-			items = append(items, s.reminderCancels(store, b.ReminderIDs, by, reminder.ViaStaff, now)...)
+			items = append(items, s.reminderCancels(sess.StoreID, b.ReminderIDs, by, reminder.ViaStaff, now)...)
 			if prev == qa.BookingWaitlisted {
-				wpk, wsk := waitKey(store, id, b.Ticket)
+				wpk, wsk := waitKey(sess.StoreID, sess.ID, b.Ticket)
 				items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: key(wpk, wsk)}})
 			}
 			reminders, err := notices(sess, b, qa.NoticeCancelled)
 			if err != nil {
-				return sess, told, err
+				return told, err
 			}
 			for _, lr := range reminders {
 				more, err := s.reminderPuts(lr)
 				if err != nil {
-					return sess, told, err
+					return told, err
 				}
 				items = append(items, more...)
 			}
 		}
 		if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items, ReturnConsumedCapacity: capacity}); err != nil {
-			return sess, told, wrap("cancel session bookings", err)
+			if lostRace(err) {
+				return told, err
+			}
+			return told, wrap("cancel session bookings", err)
 		}
 		told += len(chunk)
 	}
-	return sess, told, nil
+	return told, nil
 }
 
 func live(bs []qa.Booking) []qa.Booking {
@@ -634,6 +665,13 @@ type BookingChange struct {
 // session's attendance counts in step in the same transaction. Attendance is for confirmed
 // bookings (qa.ErrNotConfirmed).
 func (s *Store) ChangeBooking(ctx context.Context, store, session, memberID string, c BookingChange, now time.Time) (qa.Booking, error) {
+	sess, err := s.GetQASession(ctx, store, session)
+	if err != nil {
+		return qa.Booking{}, err
+	}
+	if c.Attendance != nil && !sess.Past(now) {
+		return qa.Booking{}, qa.ErrAttendanceEarly
+	}
 	for attempt := 0; attempt < bookAttempts; attempt++ {
 		b, err := s.getBooking(ctx, store, session, memberID)
 		if err != nil {
@@ -653,7 +691,7 @@ func (s *Store) ChangeBooking(ctx context.Context, store, session, memberID stri
 			b.Question.DuplicateOf = *c.DuplicateOf
 		}
 		b.UpdatedAt = now.UTC().Truncate(time.Second)
-		put, err := s.put(toBookingItem(b), "UpdatedAt = :prev AND #Status = :status")
+		put, err := s.put(toBookingItem(sess, b), "UpdatedAt = :prev AND #Status = :status")
 		if err != nil {
 			return qa.Booking{}, err
 		}
@@ -677,13 +715,6 @@ func (s *Store) ChangeBooking(ctx context.Context, store, session, memberID stri
 			}
 		}
 		if len(add) > 0 {
-			sess, err := s.GetQASession(ctx, store, session)
-			if err != nil {
-				return qa.Booking{}, err
-			}
-			if c.Attendance != nil && !sess.Past(now) {
-				return qa.Booking{}, qa.ErrAttendanceEarly
-			}
 			pk, sk := qaSessionKey(store, session)
 			items = append(items, counterChange(s.table, pk, sk, add, ""))
 			items = append(items, s.groupCounters(sess, add)...)

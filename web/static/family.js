@@ -3,7 +3,8 @@
 // the page and the API both say no-referrer). It shows whose page this is, what the link allows
 // and the senior's reminders (rem.js); a helper link may pause or cancel them and add one —
 // as text, or in the relative's own voice (recorder.js: tap to record, tap to stop, listen
-// back, save; the clip goes to a presigned upload URL, then the reminder names it). A link that
+// back, save; the clip goes to a presigned upload URL, then the reminder names it), and the
+// senior's doctor Q&A sessions (seslist.js), which a helper link may book or cancel. A link that
 // is unknown, expired or revoked gets a kind explanation of what to do. Everything from the API
 // is inserted with textContent, never as HTML.
 (function () {
@@ -39,6 +40,14 @@
     screen('view');
     reminders = R.list({ base: base + '/reminders', edit: helper, api: opts });
     reminders.load();
+    // A helper link books the senior's Q&A sessions (a question too) and cancels; view sees.
+    $('ses-h').textContent = fill(msg.sesHeading, { name: v.name || '' });
+    $('ses-help').textContent = helper ? msg.sesHelper : msg.sesView;
+    R.sessions({
+      base: base + '/sessions', edit: helper, api: opts,
+      book: function (s) { return { path: base + '/bookings', body: { sessionId: s.id } }; },
+      cancel: function (s) { return base + '/bookings/' + encodeURIComponent(s.id); }
+    }).load();
   }
 
   async function load() {

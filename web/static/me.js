@@ -4,7 +4,9 @@
 // revoked (a second tap confirms), and a new one is made with a label and a scope; its URL is
 // shown once, to copy; one that asks for alerts may name the relative's phone. Above them, "my
 // reminders" (rem.js): each in words, to listen to, pause or cancel, and a second screen to add
-// one. Everything from the API is inserted with textContent, never as HTML.
+// one. Below them, "my bookings" of doctor Q&A sessions, each linking to its booking page, and a
+// link to /sessions to book another. Everything from the API is inserted with textContent,
+// never as HTML.
 (function () {
   'use strict';
 
@@ -208,6 +210,29 @@
     if (m.timeZone) { R.tz = R.ruleTZ = m.timeZone; }
     screen('me');
     reminders.load();
+    loadBookings();
+  }
+
+  // loadBookings lists the senior's Q&A bookings from now on, each linking to its booking page
+  // (listen, cancel); new ones are made on /sessions.
+  async function loadBookings() {
+    var ul = $('bookings'), r = await R.api('GET', '/api/me/bookings');
+    ul.textContent = '';
+    R.show($('book-error'), r.status === 200 ? '' : problem(r));
+    ((r.data && r.data.bookings) || []).forEach(function (b) {
+      if (b.status !== 'confirmed' && b.status !== 'waitlisted') { return; }
+      var li = $('book-tpl').content.firstElementChild.cloneNode(true), q = function (c) { return li.querySelector('.' + c); };
+      var d = b.doctor || {}; // the doctor's name, or the doctor as on a session
+      q('b-doctor').textContent = typeof d === 'string' ? d : [d.name, d.title].filter(Boolean).join(' ');
+      q('b-title').textContent = b.title || '';
+      q('b-when').textContent = b.when || R.when(b.startAt, b.timeZone);
+      q('b-state').textContent = b.status === 'confirmed' ? msg.booked : fill(msg.waitPos, 'n', String(b.position || ''));
+      if (b.status !== 'confirmed') { q('b-state').className += ' wait'; }
+      var tok = String(b.link || '').split('/b/')[1];
+      if (tok) { q('b-link').href = '/b/' + tok; } else { q('b-link').remove(); }
+      ul.appendChild(li);
+    });
+    $('book-empty').hidden = r.status !== 200 || ul.children.length > 0;
   }
 
   // ---------------------------------------------------------------- adding a reminder

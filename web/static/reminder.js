@@ -33,6 +33,10 @@
     $('text').textContent = v.text || '';
     $('when').textContent = R.when(v.at || v.nextAt, v.timeZone);
     $('next').textContent = v.nextAt && v.nextAt !== v.at ? R.fill(msg.next, { when: R.when(v.nextAt, v.timeZone) }) : '';
+    // A doctor's talk: its booking page shows the booking and cancels it.
+    var tok = String(v.bookingUrl || '').split('/b/')[1];
+    if (tok) { $('booking-link').href = '/b/' + tok; }
+    $('booking').hidden = !tok;
     $('ask').hidden = false;
     $('acked').hidden = true;
     $('nothing').hidden = true;
