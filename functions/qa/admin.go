@@ -64,7 +64,7 @@ func (h *Handler) createDoctor(ctx context.Context, r *apigw.Request) (apigw.Res
 	}
 	doc.ID, doc.StoreID = ids.New(), staff.StoreID
 	if idemKey != "" {
-		doc.ID = derivedID(staff.StoreID, "doctor", idemKey, idemHash)
+		doc.ID = ids.Derived(staff.StoreID, "doctor", idemKey, idemHash)
 	}
 	err = h.d.Store.CreateDoctor(ctx, doc)
 	if errors.Is(err, dynamostore.ErrExists) && idemKey != "" {
@@ -169,7 +169,7 @@ func (h *Handler) createSession(ctx context.Context, r *apigw.Request) (apigw.Re
 	}
 	sess.ID, sess.StoreID, sess.CreatedBy = ids.New(), staff.StoreID, staff.ID
 	if idemKey != "" {
-		sess.ID = derivedID(staff.StoreID, "session", idemKey, idemHash)
+		sess.ID = ids.Derived(staff.StoreID, "session", idemKey, idemHash)
 	}
 	err = h.d.Store.CreateQASession(ctx, sess)
 	if errors.Is(err, dynamostore.ErrExists) && idemKey != "" {

@@ -3,9 +3,8 @@ package qa
 import (
 	"context"
 
+	"yinling/shared/access"
 	"yinling/shared/apigw"
-	"yinling/shared/dynamostore"
-	"yinling/shared/fail"
 	"yinling/shared/ids"
 	"yinling/shared/member"
 	"yinling/shared/qa"
@@ -68,24 +67,9 @@ func (h *Handler) familyCancel(ctx context.Context, r *apigw.Request) (apigw.Res
 // token that cannot be one counts against the caller's address without a read, like a miss.
 // Only a helper link's answers carry booking page links (each one cancels).
 func (h *Handler) family(ctx context.Context, r *apigw.Request, need member.Scope) (actor, error) {
-	token := r.PathParameters["token"]
-	now := h.d.Now().UTC()
-	client := r.RequestContext.HTTP.SourceIP
-	if !member.ValidTokenShape(token) {
-		if err := h.d.Store.CountFailedGuess(ctx, dynamostore.GuessFamily, client, now); err != nil {
-			return actor{}, err
-		}
-		return actor{}, member.ErrLinkNotFound
-	}
-	link, err := h.d.Store.FamilyLinkByTokenFrom(ctx, member.HashToken(token), client, now)
-	if err == nil && !link.Usable(now) {
-		err = member.ErrLinkNotFound
-	}
+	link, err := access.Family(ctx, h.d.Store, r, need, h.d.Now().UTC())
 	if err != nil {
 		return actor{}, err
-	}
-	if !link.Scope.Allows(need) {
-		return actor{}, fail.ErrForbidden
 	}
 	return actor{storeID: link.StoreID, memberID: link.MemberID, via: reminder.ViaFamily, by: link.ID,
 		links: link.Scope.Allows(member.ScopeHelper), missing: member.ErrLinkNotFound}, nil

@@ -6,9 +6,9 @@ import (
 	"net/http"
 	"sync"
 
+	"yinling/shared/access"
 	"yinling/shared/apigw"
 	"yinling/shared/dynamostore"
-	"yinling/shared/fail"
 	"yinling/shared/ids"
 	"yinling/shared/member"
 	"yinling/shared/qa"
@@ -232,26 +232,12 @@ func (h *Handler) cancel(ctx context.Context, r *apigw.Request, a actor, id stri
 		Promoted: res.Promoted != nil}), nil
 }
 
-// me is the caller, from the session cookie or a bearer token, as in the signup function.
+// me is the caller, from their session (access.Member).
 func (h *Handler) me(ctx context.Context, r *apigw.Request) (actor, error) {
-	token := apigw.Cookie(r, sessionCookie)
-	if token == "" {
-		token = apigw.BearerToken(r)
-	}
-	if !member.ValidTokenShape(token) {
-		return actor{}, errSessionRequired
-	}
-	sess, err := h.d.Store.GetSession(ctx, member.HashToken(token))
-	if errors.Is(err, fail.ErrUnauthorized) || err == nil && !h.d.Now().Before(sess.ValidUntil) {
-		return actor{}, errSessionRequired
-	}
+	sess, err := access.Member(ctx, h.d.Store, r, h.d.Now())
 	if err != nil {
 		return actor{}, err
 	}
 	return actor{storeID: sess.StoreID, memberID: sess.MemberID, via: reminder.ViaMember, by: sess.MemberID,
-		links: true, missing: errSessionRequired}, nil
+		links: true, missing: access.ErrSessionRequired}, nil
 }
-
-// sessionCookie is the member session's cookie (signup.SessionCookie; this function does not
-// import another function's package).
-const sessionCookie = "yl_session"

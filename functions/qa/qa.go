@@ -12,7 +12,6 @@ package qa
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"log/slog"
 	"strings"
@@ -21,11 +20,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/oklog/ulid/v2"
 
 	"yinling/shared/apigw"
 	"yinling/shared/dynamostore"
-	"yinling/shared/fail"
 	"yinling/shared/ids"
 	"yinling/shared/member"
 	"yinling/shared/qa"
@@ -141,9 +138,6 @@ const updateAttempts = 3
 // audioTTL is how long a question's audio URL plays on the staff page.
 const audioTTL = time.Hour
 
-// errSessionRequired answers a member route without a valid session.
-var errSessionRequired = &fail.Error{Kind: fail.Unauthenticated, Code: "session_required"}
-
 // actor is whose bookings a request acts on, and who acts: the senior, a family link, staff.
 type actor struct {
 	storeID  string
@@ -214,20 +208,6 @@ func missing(err error, a actor) error {
 		return a.missing
 	}
 	return err
-}
-
-// derivedID is a ULID made from its parts rather than from the clock and chance: the same parts
-// give the same id, so a create retried with the same Idempotency-Key names the item its first
-// attempt wrote. (Its time part is not a creation time; nothing reads it as one.)
-func derivedID(parts ...string) string {
-	h := sha256.New()
-	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
-	}
-	var u ulid.ULID
-	copy(u[:], h.Sum(nil))
-	return u.String()
 }
 
 // validToken reports whether s has the shape of a booking page token (22 base64url

@@ -2,7 +2,6 @@ package reminders
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"net/http"
 	"strconv"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
-	"github.com/oklog/ulid/v2"
 
 	"yinling/shared/apigw"
 	"yinling/shared/dynamostore"
@@ -197,7 +195,7 @@ func (h *Handler) broadcast(ctx context.Context, r *apigw.Request) (apigw.Respon
 	}
 	broadcastID := ids.New()
 	if idemKey != "" {
-		broadcastID = derivedID(staff.StoreID, "broadcast", idemKey, idemHash)
+		broadcastID = ids.Derived(staff.StoreID, "broadcast", idemKey, idemHash)
 	}
 	result := broadcastResult{BroadcastID: broadcastID, Reminders: len(recipients), Skipped: skipped, WeCom: in.WeCom}
 	tmpl, err := reminder.New(d, now)
@@ -211,7 +209,7 @@ func (h *Handler) broadcast(ctx context.Context, r *apigw.Request) (apigw.Respon
 		rem := tmpl
 		rem.MemberID, rem.ID = memberID, ids.New()
 		if idemKey != "" {
-			rem.ID = derivedID(broadcastID, "reminder", memberID)
+			rem.ID = ids.Derived(broadcastID, "reminder", memberID)
 		}
 		rs = append(rs, rem)
 	}
@@ -249,20 +247,6 @@ func (h *Handler) broadcast(ctx context.Context, r *apigw.Request) (apigw.Respon
 	h.d.Log.InfoContext(ctx, "broadcast", "store", staff.StoreID, "group", groupID, "broadcast", broadcastID,
 		"reminders", len(rs), "skipped", skipped, "wecom", in.WeCom)
 	return apigw.JSON(http.StatusAccepted, result), nil
-}
-
-// derivedID is a ULID made from its parts rather than from the clock and chance: the same parts
-// give the same id, so a retried create names the items its first attempt wrote. (Its time
-// part is not a creation time; nothing reads it as one.)
-func derivedID(parts ...string) string {
-	h := sha256.New()
-	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
-	}
-	var u ulid.ULID
-	copy(u[:], h.Sum(nil))
-	return u.String()
 }
 
 // broadcastDeliveries is one page of a broadcast's deliveries, by state then member. A broadcast

@@ -4,9 +4,8 @@ import (
 	"context"
 	"net/http"
 
+	"yinling/shared/access"
 	"yinling/shared/apigw"
-	"yinling/shared/dynamostore"
-	"yinling/shared/fail"
 	"yinling/shared/member"
 	"yinling/shared/reminder"
 )
@@ -118,24 +117,9 @@ func (h *Handler) presign(ctx context.Context, storeID string, in uploadJSON) (a
 // family is the senior a family link opens, if the link is usable and its scope allows need. A
 // token that cannot be one counts against the caller's address without a read, like a miss.
 func (h *Handler) family(ctx context.Context, r *apigw.Request, need member.Scope) (actor, error) {
-	token := r.PathParameters["token"]
-	now := h.d.Now().UTC()
-	client := r.RequestContext.HTTP.SourceIP
-	if !member.ValidTokenShape(token) {
-		if err := h.d.Store.CountFailedGuess(ctx, dynamostore.GuessFamily, client, now); err != nil {
-			return actor{}, err
-		}
-		return actor{}, member.ErrLinkNotFound
-	}
-	link, err := h.d.Store.FamilyLinkByTokenFrom(ctx, member.HashToken(token), client, now)
-	if err == nil && !link.Usable(now) {
-		err = member.ErrLinkNotFound
-	}
+	link, err := access.Family(ctx, h.d.Store, r, need, h.d.Now().UTC())
 	if err != nil {
 		return actor{}, err
-	}
-	if !link.Scope.Allows(need) {
-		return actor{}, fail.ErrForbidden
 	}
 	return actor{storeID: link.StoreID, memberID: link.MemberID, via: reminder.ViaFamily, by: link.ID,
 		missing: member.ErrLinkNotFound}, nil

@@ -2,12 +2,10 @@ package reminders
 
 import (
 	"context"
-	"errors"
 	"net/http"
 
+	"yinling/shared/access"
 	"yinling/shared/apigw"
-	"yinling/shared/fail"
-	"yinling/shared/member"
 	"yinling/shared/reminder"
 )
 
@@ -70,26 +68,12 @@ func (h *Handler) cancelMine(ctx context.Context, r *apigw.Request) (apigw.Respo
 	return apigw.NoContent(), nil
 }
 
-// me is the caller, from the session cookie or a bearer token, as in the signup function.
+// me is the caller, from their session (access.Member).
 func (h *Handler) me(ctx context.Context, r *apigw.Request) (actor, error) {
-	token := apigw.Cookie(r, sessionCookie)
-	if token == "" {
-		token = apigw.BearerToken(r)
-	}
-	if !member.ValidTokenShape(token) {
-		return actor{}, errSessionRequired
-	}
-	sess, err := h.d.Store.GetSession(ctx, member.HashToken(token))
-	if errors.Is(err, fail.ErrUnauthorized) || err == nil && !h.d.Now().Before(sess.ValidUntil) {
-		return actor{}, errSessionRequired
-	}
+	sess, err := access.Member(ctx, h.d.Store, r, h.d.Now())
 	if err != nil {
 		return actor{}, err
 	}
 	return actor{storeID: sess.StoreID, memberID: sess.MemberID, via: reminder.ViaMember, by: sess.MemberID,
-		missing: errSessionRequired}, nil
+		missing: access.ErrSessionRequired}, nil
 }
-
-// sessionCookie is the member session's cookie (signup.SessionCookie; this function does not
-// import another function's package).
-const sessionCookie = "yl_session"

@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"time"
 
+	"yinling/shared/access"
 	"yinling/shared/apigw"
-	"yinling/shared/dynamostore"
 	"yinling/shared/ids"
 	"yinling/shared/member"
 )
@@ -64,19 +64,8 @@ func (h *Handler) revokeFamilyLink(ctx context.Context, r *apigw.Request) (apigw
 // family is what a link's holder sees: one senior, within the link's scope. Unknown, expired and
 // revoked tokens answer alike.
 func (h *Handler) family(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
-	token := r.PathParameters["token"]
 	now := h.d.Now().UTC()
-	client := r.RequestContext.HTTP.SourceIP
-	if !member.ValidTokenShape(token) {
-		if err := h.d.Store.CountFailedGuess(ctx, dynamostore.GuessFamily, client, now); err != nil {
-			return apigw.Response{}, err
-		}
-		return apigw.Response{}, member.ErrLinkNotFound
-	}
-	link, err := h.d.Store.FamilyLinkByTokenFrom(ctx, member.HashToken(token), client, now)
-	if err == nil && !link.Usable(now) {
-		err = member.ErrLinkNotFound
-	}
+	link, err := access.Family(ctx, h.d.Store, r, member.ScopeView, now)
 	if err != nil {
 		return apigw.Response{}, err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/pinpointsmsvoicev2"
 
+	"yinling/shared/access"
 	"yinling/shared/apigw"
 	"yinling/shared/dynamostore"
 	"yinling/shared/fail"
@@ -65,7 +66,7 @@ type Deps struct {
 const DefaultSessionTTL = 90 * 24 * time.Hour
 
 // SessionCookie is the member session's cookie.
-const SessionCookie = "yl_session"
+const SessionCookie = access.SessionCookie
 
 // Handler serves the signup routes.
 type Handler struct {
@@ -120,7 +121,7 @@ func Wire(env Env, cfg aws.Config, log *slog.Logger) *Handler {
 // Errors of this function.
 var (
 	errSMSUnavailable  = &fail.Error{Kind: fail.Unavailable, Code: "sms_unavailable"}
-	errSessionRequired = &fail.Error{Kind: fail.Unauthenticated, Code: "session_required"}
+	errSessionRequired = access.ErrSessionRequired
 )
 
 // joinInfo is what the join page shows before anyone types: the store, the group, its covenant
@@ -323,18 +324,7 @@ func (h *Handler) me(ctx context.Context, r *apigw.Request) (apigw.Response, err
 
 // session returns the caller's live session from the cookie or a bearer token.
 func (h *Handler) session(ctx context.Context, r *apigw.Request) (dynamostore.Session, error) {
-	token := apigw.Cookie(r, SessionCookie)
-	if token == "" {
-		token = apigw.BearerToken(r)
-	}
-	if !member.ValidTokenShape(token) {
-		return dynamostore.Session{}, errSessionRequired
-	}
-	sess, err := h.d.Store.GetSession(ctx, member.HashToken(token))
-	if errors.Is(err, fail.ErrUnauthorized) || err == nil && !h.d.Now().Before(sess.ValidUntil) {
-		return dynamostore.Session{}, errSessionRequired
-	}
-	return sess, err
+	return access.Member(ctx, h.d.Store, r, h.d.Now())
 }
 
 // phoneHash keys the phone lookup: an HMAC, so the table holds no number that could be read back

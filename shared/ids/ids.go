@@ -5,6 +5,7 @@ package ids
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"strings"
 
 	"github.com/oklog/ulid/v2"
@@ -12,6 +13,20 @@ import (
 
 // New returns a new ULID: 26 characters, time-ordered, 80 random bits.
 func New() string { return ulid.Make().String() }
+
+// Derived is a ULID made from its parts rather than from the clock and chance: the same parts
+// give the same id, so a create retried with the same Idempotency-Key names the items its first
+// attempt wrote. (Its time part is not a creation time; nothing may read it as one.)
+func Derived(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	var u ulid.ULID
+	copy(u[:], h.Sum(nil))
+	return u.String()
+}
 
 // Valid reports whether s is a ULID as New makes them.
 func Valid(s string) bool {

@@ -58,3 +58,17 @@ func TestCodes(t *testing.T) {
 		}
 	}
 }
+
+// A derived id is a valid ULID, the same for the same parts and different for others — also
+// when the parts differ only in where one ends and the next begins.
+func TestDerived(t *testing.T) {
+	a := Derived("s1", "session", "key-1")
+	if !Valid(a) || a != Derived("s1", "session", "key-1") {
+		t.Fatalf("Derived = %q: not valid or not stable", a)
+	}
+	for _, other := range [][]string{{"s1", "session", "key-2"}, {"s1", "sessionkey-1"}, {"s1s", "ession", "key-1"}} {
+		if Derived(other...) == a {
+			t.Errorf("Derived(%q) = Derived of other parts", other)
+		}
+	}
+}
