@@ -18,7 +18,8 @@ import (
 // carries over).
 
 // BenchmarkBookingCalls measures one booking of a free seat, one cancellation that frees it (no
-// one waiting), and one cancellation that hands the seat to the first on the waitlist.
+// one waiting), and one cancellation that hands the seat to the first on the waitlist, one
+// client alone: their calls, capacity units and latency.
 func BenchmarkBookingCalls(b *testing.B) {
 	f := newFixture(b)
 	var book, cancelFree, cancelPromote stat
@@ -44,11 +45,14 @@ func BenchmarkBookingCalls(b *testing.B) {
 type stat struct {
 	n            int
 	calls, units float64
+	took         time.Duration
 }
 
 func (s *stat) measure(f *fixture, op func()) {
 	f.calls.Reset()
+	t0 := time.Now()
 	op()
+	s.took += time.Since(t0)
 	snap := f.calls.Snapshot()
 	s.n++
 	s.calls += float64(snap.Total())
@@ -60,6 +64,7 @@ func (s *stat) measure(f *fixture, op func()) {
 func (s *stat) report(b *testing.B, name string) {
 	b.ReportMetric(s.calls/float64(s.n), name+"-aws-calls/op")
 	b.ReportMetric(s.units/float64(s.n), name+"-capacity-units/op")
+	b.ReportMetric(float64(s.took.Microseconds())/1000/float64(s.n), name+"-ms")
 }
 
 // BenchmarkBookingLoad is the load: 50 clients at once. In "book", each books one seat

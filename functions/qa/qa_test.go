@@ -402,9 +402,14 @@ func TestBookingWaitlistAndPromotion(t *testing.T) {
 	f := newFixture(t)
 	id := f.session(1)
 
+	f.calls.Reset()
 	list := f.do(withSession(readEvent(t, "sessions"), f.sessions[memberA]), 200)["sessions"].([]any)
 	if len(list) != 1 || obj(list[0])["seatsLeft"] != 1.0 || obj(list[0])["bookable"] != true || obj(list[0])["my"] != nil {
 		t.Fatalf("sessions before booking = %v", list)
+	}
+	// The member session, then the sessions and the member's partition: no booking to read.
+	if n := f.dynamoCalls(); n != 3 {
+		t.Errorf("listing sessions without bookings made %d DynamoDB calls, want 3", n)
 	}
 
 	f.calls.Reset()
