@@ -82,7 +82,9 @@ func TestFamily(t *testing.T) {
 	token := member.NewToken()
 	link := member.FamilyLink{ID: "L1", StoreID: "s1", MemberID: "m1", Scope: member.ScopeView,
 		TokenHash: member.HashToken(token), ExpiresAt: now.Add(time.Hour)}
-	req := func(tok string) *apigw.Request { return &apigw.Request{PathParameters: map[string]string{"token": tok}} }
+	req := func(tok string) *apigw.Request {
+		return &apigw.Request{PathParameters: map[string]string{"token": tok}}
+	}
 	for _, tt := range []struct {
 		name       string
 		link       func(member.FamilyLink) member.FamilyLink
