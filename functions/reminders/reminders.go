@@ -200,11 +200,8 @@ const (
 // the fresh copy as well as to the stale one.
 const updateAttempts = 3
 
-// Errors of this function.
-var (
-	errSessionRequired = &fail.Error{Kind: fail.Unauthenticated, Code: "session_required"}
-	errEmptyPatch      = &fail.Error{Kind: fail.Invalid, Code: "empty_update"}
-)
+// errEmptyPatch refuses an update that changes nothing.
+var errEmptyPatch = &fail.Error{Kind: fail.Invalid, Code: "empty_update"}
 
 // actor is whose reminders a request acts on, and who acts: the senior, a family link, staff.
 type actor struct {
