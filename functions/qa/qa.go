@@ -23,7 +23,6 @@ import (
 
 	"yinling/shared/apigw"
 	"yinling/shared/dynamostore"
-	"yinling/shared/ids"
 	"yinling/shared/member"
 	"yinling/shared/qa"
 	"yinling/shared/reminder"
@@ -155,24 +154,10 @@ type actor struct {
 // now is the request's time, to the second, as every stored time is.
 func (h *Handler) now() time.Time { return h.d.Now().UTC().Truncate(time.Second) }
 
-// notices makes the reminders that tell a booking's member about it (qa.Session.Reminders),
-// each with an id, who made it (whoever acted: a cancellation that promotes the next member is
-// theirs) and the hash of its page token. The store calls it once it knows who gets a seat.
+// notices makes the reminders that tell a booking's member about it (dynamostore.Notices), made
+// by whoever acted (a promotion's, by the promoted member: see dynamostore.Notices).
 func (h *Handler) notices(by string, via reminder.Via, now time.Time) dynamostore.NoticeFunc {
-	return func(s qa.Session, b qa.Booking, n qa.Notice) ([]dynamostore.LinkedReminder, error) {
-		rs, err := s.Reminders(b, n, now)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]dynamostore.LinkedReminder, len(rs))
-		for i, r := range rs {
-			r.ID = ids.New()
-			r.CreatedBy, r.CreatedVia, r.UpdatedBy, r.UpdatedVia = by, via, by, via
-			out[i] = dynamostore.LinkedReminder{Reminder: r,
-				LinkHash: member.HashToken(reminder.LinkToken(h.d.Key, r.StoreID, r.ID))}
-		}
-		return out, nil
-	}
+	return dynamostore.Notices(h.d.Key, by, via, now)
 }
 
 // bookingToken is the capability in a booking page's link.

@@ -57,7 +57,11 @@ func (h *Handler) exportMe(ctx context.Context, r *apigw.Request) (apigw.Respons
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	resp := apigw.JSON(http.StatusOK, toExportJSON(page, history, h.d.Now()))
+	act, err := h.d.Store.MemberActivity(ctx, sess.StoreID, sess.MemberID)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	resp := apigw.JSON(http.StatusOK, toExportJSON(page, history, act, h.d.Now()))
 	resp.Headers["content-disposition"] = `attachment; filename="yinling-my-data.json"`
 	return resp, nil
 }
@@ -67,6 +71,10 @@ func (h *Handler) exportMe(ctx context.Context, r *apigw.Request) (apigw.Respons
 func (h *Handler) eraseMe(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
 	sess, page, err := h.myPage(ctx, r)
 	if err != nil {
+		return apigw.Response{}, err
+	}
+	// Bookings and reminders first: should this fail, the member is still there to try again.
+	if err := h.d.Store.EraseActivity(ctx, sess.StoreID, sess.MemberID, h.d.Key, h.d.Now()); err != nil {
 		return apigw.Response{}, err
 	}
 	if err := h.d.Store.Erase(ctx, page, sess.TokenHash); err != nil {

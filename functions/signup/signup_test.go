@@ -22,9 +22,13 @@ import (
 	"yinling/shared/awscalls"
 	"yinling/shared/dynamostore"
 	"yinling/shared/group"
+	"yinling/shared/ids"
 	"yinling/shared/logging"
+	"yinling/shared/member"
 	"yinling/shared/metrics"
 	"yinling/shared/notify/outbox"
+	"yinling/shared/qa"
+	"yinling/shared/reminder"
 	"yinling/shared/tenant"
 	"yinling/shared/testenv"
 )
@@ -778,6 +782,10 @@ func TestUpdateExportErase(t *testing.T) {
 		t.Errorf("update made %d AWS calls, want ≤ 3:\n%s", n, f.calls.Snapshot())
 	}
 
+	// What the senior keeps elsewhere: a reminder with their words in it, and a seat at a
+	// doctor's session with their question — taken from a waiter by the erasure below.
+	rem, waiter, sessionID := f.activity(t, memberID)
+
 	req = withSession(readEvent(t, "me-export"), session)
 	resp, body = f.invoke(req)
 	check(req, resp)
@@ -798,6 +806,15 @@ func TestUpdateExportErase(t *testing.T) {
 		t.Errorf("last consent record = %v", last)
 	}
 
+	// Theirs, and the three their seat brought (the notice, the day before, an hour before).
+	if rs, _ := body["reminders"].([]any); len(rs) != 4 || rs[0].(map[string]any)["id"] != rem || rs[0].(map[string]any)["text"] != "该吃降压药了" {
+		t.Errorf("exported reminders = %v", body["reminders"])
+	}
+	if bs, _ := body["bookings"].([]any); len(bs) != 1 || bs[0].(map[string]any)["question"] != "血压高能吃鸡蛋吗？" ||
+		bs[0].(map[string]any)["status"] != "confirmed" {
+		t.Errorf("exported bookings = %v", body["bookings"])
+	}
+
 	req = withSession(readEvent(t, "me-erase"), session)
 	resp, _ = f.invoke(req)
 	check(req, resp)
@@ -809,6 +826,10 @@ func TestUpdateExportErase(t *testing.T) {
 	}
 	if resp, _ := f.invoke(familyReq(t, linkToken)); resp.StatusCode != 404 {
 		t.Errorf("family link after erasure: %d, want 404", resp.StatusCode)
+	}
+	// Their seat went to the one waiting for it.
+	if b, err := f.store.GetBooking(context.Background(), storeID, sessionID, waiter); err != nil || b.Status != qa.BookingConfirmed {
+		t.Errorf("the waiter after the erasure: %+v, %v; want confirmed", b, err)
 	}
 	// Nothing with the member's id or phone remains; the group's anonymous counts do.
 	out, err := f.env.DynamoDB.Scan(context.Background(), &dynamodb.ScanInput{TableName: strPtr(f.env.TableName())})
@@ -824,6 +845,46 @@ func TestUpdateExportErase(t *testing.T) {
 			}
 		}
 	}
+}
+
+// activity gives memberID a reminder and the one seat of a doctor's session, with another member
+// waiting for it; it returns the reminder's id, the waiter's id and the session's.
+func (f *fixture) activity(t *testing.T, memberID string) (reminderID, waiter, sessionID string) {
+	t.Helper()
+	ctx := context.Background()
+	key := []byte("test-key") // the handler's Deps.Key: it derives the page links erasure removes
+	r, err := reminder.New(reminder.Draft{Kind: reminder.KindMedication, Text: "该吃降压药了", Rule: reminder.Rule{
+		Freq: reminder.FreqDaily, Start: "2026-11-24", At: "08:00"}}, f.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.ID, r.StoreID, r.MemberID, r.CreatedBy, r.CreatedVia = ids.New(), storeID, memberID, memberID, reminder.ViaMember
+	if err := f.store.CreateReminder(ctx, r, member.HashToken(reminder.LinkToken(key, storeID, r.ID))); err != nil {
+		t.Fatal(err)
+	}
+	doc := qa.Doctor{ID: ids.New(), StoreID: storeID, Name: "张医生", CreatedAt: f.now}
+	if err := f.store.CreateDoctor(ctx, doc); err != nil {
+		t.Fatal(err)
+	}
+	sess, err := qa.NewSession(qa.SessionDraft{DoctorID: doc.ID, Title: "高血压讲座", StartAt: f.now.Add(72 * time.Hour),
+		EndAt: f.now.Add(73 * time.Hour), Place: qa.Place{Kind: qa.PlaceStore}, Capacity: 1}, doc, "Asia/Shanghai", f.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess.ID, sess.StoreID = ids.New(), storeID
+	if err := f.store.CreateQASession(ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+	waiter, _ = f.signedIn(t, "signup-en")
+	for _, m := range []string{memberID, waiter} {
+		if _, err := f.store.Book(ctx, dynamostore.BookRequest{StoreID: storeID, SessionID: sess.ID, MemberID: m,
+			Question: qa.Question{Text: "血压高能吃鸡蛋吗？"}, Via: reminder.ViaMember, By: m,
+			LinkHash: member.HashToken(qa.BookingToken(key, storeID, sess.ID, m)),
+			Notices:  dynamostore.Notices(key, m, reminder.ViaMember, f.now), Now: f.now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return r.ID, waiter, sess.ID
 }
 
 // A member's referral code brings a neighbour in, and the join records who brought whom.

@@ -262,6 +262,36 @@ type exportJSON struct {
 	Memberships    []exportGroup `json:"memberships"`
 	FamilyLinks    []linkJSON    `json:"familyLinks"`
 	ConsentHistory []consentRow  `json:"consentHistory"`
+	// Reminders and Bookings are what the senior keeps in the reminders and Q&A functions:
+	// their words (a reminder's text, a question to a doctor) belong in their export too.
+	Reminders []exportReminder `json:"reminders"`
+	Bookings  []exportBooking  `json:"bookings"`
+}
+
+type exportReminder struct {
+	ID         string     `json:"id"`
+	Kind       string     `json:"kind"`
+	Text       string     `json:"text"`
+	HasClip    bool       `json:"hasClip"`
+	Status     string     `json:"status"`
+	Freq       string     `json:"freq"`
+	Start      string     `json:"start"`
+	At         string     `json:"at"`
+	TimeZone   string     `json:"timeZone"`
+	NextAt     *time.Time `json:"nextAt,omitempty"`
+	CreatedVia string     `json:"createdVia"`
+	CreatedAt  time.Time  `json:"createdAt"`
+}
+
+type exportBooking struct {
+	SessionID string     `json:"sessionId"`
+	Title     string     `json:"title"`
+	Doctor    string     `json:"doctor"`
+	StartAt   time.Time  `json:"startAt"`
+	Status    string     `json:"status"`
+	Question  string     `json:"question,omitempty"`
+	Via       string     `json:"via,omitempty"`
+	CreatedAt *time.Time `json:"createdAt,omitempty"`
 }
 
 type exportGroup struct {
@@ -278,9 +308,29 @@ type consentRow struct {
 	At      time.Time `json:"at"`
 }
 
-func toExportJSON(page dynamostore.MemberPage, history []member.Consent, now time.Time) exportJSON {
+func toExportJSON(page dynamostore.MemberPage, history []member.Consent, act dynamostore.Activity, now time.Time) exportJSON {
 	out := exportJSON{ExportedAt: now.UTC().Truncate(time.Second), Member: toProfileJSON(page.Member, now),
-		Phone: page.Member.Phone.E164(), Memberships: []exportGroup{}, FamilyLinks: []linkJSON{}, ConsentHistory: []consentRow{}}
+		Phone: page.Member.Phone.E164(), Memberships: []exportGroup{}, FamilyLinks: []linkJSON{}, ConsentHistory: []consentRow{},
+		Reminders: []exportReminder{}, Bookings: []exportBooking{}}
+	for _, r := range act.Reminders {
+		er := exportReminder{ID: r.ID, Kind: string(r.Kind), Text: r.Text, HasClip: r.ClipKey != "", Status: string(r.Status),
+			Freq: string(r.Rule.Freq), Start: r.Rule.Start, At: r.Rule.At, TimeZone: r.Location().String(),
+			CreatedVia: string(r.CreatedVia), CreatedAt: r.CreatedAt.UTC()}
+		if !r.NextAt.IsZero() {
+			next := r.NextAt.UTC()
+			er.NextAt = &next
+		}
+		out.Reminders = append(out.Reminders, er)
+	}
+	for _, b := range act.Bookings {
+		eb := exportBooking{SessionID: b.SessionID, Title: b.Title, Doctor: b.Doctor, StartAt: b.StartAt.UTC(),
+			Status: string(b.Status), Question: b.Booking.Question.Text, Via: string(b.Booking.Via)}
+		if !b.Booking.CreatedAt.IsZero() {
+			at := b.Booking.CreatedAt.UTC()
+			eb.CreatedAt = &at
+		}
+		out.Bookings = append(out.Bookings, eb)
+	}
 	for _, ms := range page.Memberships {
 		out.Memberships = append(out.Memberships, exportGroup{GroupID: ms.GroupID, Status: string(ms.Status),
 			Path: string(ms.Path), JoinedAt: ms.JoinedAt.UTC()})

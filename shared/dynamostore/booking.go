@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"yinling/shared/fail"
+	"yinling/shared/ids"
 	"yinling/shared/member"
 	"yinling/shared/qa"
 	"yinling/shared/reminder"
@@ -103,6 +104,30 @@ const (
 func backoff(attempt int) time.Duration {
 	base := (10 * time.Millisecond) << min(attempt-1, 4)
 	return base + rand.N(base)
+}
+
+// Notices is the NoticeFunc every caller uses: qa.Session.Reminders, each reminder with a new
+// id, who made it, and the hash of its page token (reminder.LinkToken under key). Who made it
+// is whoever acted — but a promotion's reminders are the promoted member's own: their seat came
+// from someone else's cancellation (or erasure), which must leave no trace of that someone.
+func Notices(key []byte, by string, via reminder.Via, now time.Time) NoticeFunc {
+	return func(s qa.Session, b qa.Booking, n qa.Notice) ([]LinkedReminder, error) {
+		rs, err := s.Reminders(b, n, now)
+		if err != nil {
+			return nil, err
+		}
+		by, via := by, via
+		if n == qa.NoticePromoted {
+			by, via = b.MemberID, reminder.ViaMember
+		}
+		out := make([]LinkedReminder, len(rs))
+		for i, r := range rs {
+			r.ID = ids.New()
+			r.CreatedBy, r.CreatedVia, r.UpdatedBy, r.UpdatedVia = by, via, by, via
+			out[i] = LinkedReminder{Reminder: r, LinkHash: member.HashToken(reminder.LinkToken(key, r.StoreID, r.ID))}
+		}
+		return out, nil
+	}
 }
 
 // ticketOrRead reads the session and, if it is open and full, takes the next waitlist ticket in

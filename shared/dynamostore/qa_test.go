@@ -88,26 +88,19 @@ func (f *qaFixture) session(capacity int, targets ...string) qa.Session {
 	return sess
 }
 
+// qaKey derives the fixture's page tokens.
+var qaKey = []byte("qa-test-key")
+
 // notices makes the reminders a booking brings, as the qa function does.
 func (f *qaFixture) notices(by string, via reminder.Via) NoticeFunc {
-	return func(s qa.Session, b qa.Booking, n qa.Notice) ([]LinkedReminder, error) {
-		rs, err := s.Reminders(b, n, f.now)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]LinkedReminder, len(rs))
-		for i, r := range rs {
-			r.ID, r.CreatedBy, r.CreatedVia, r.UpdatedBy, r.UpdatedVia = ids.New(), by, via, by, via
-			out[i] = LinkedReminder{Reminder: r, LinkHash: "rl-" + r.ID}
-		}
-		return out, nil
-	}
+	return Notices(qaKey, by, via, f.now)
 }
 
 func (f *qaFixture) book(sess qa.Session, memberID string) (BookResult, error) {
 	return f.s.Book(context.Background(), BookRequest{StoreID: qaStore, SessionID: sess.ID, MemberID: memberID,
 		Question: qa.Question{Text: "血压高能吃什么？"}, Via: reminder.ViaMember, By: memberID,
-		LinkHash: "bl-" + sess.ID + "-" + memberID, Notices: f.notices(memberID, reminder.ViaMember), Now: f.now})
+		LinkHash: member.HashToken(qa.BookingToken(qaKey, qaStore, sess.ID, memberID)),
+		Notices:  f.notices(memberID, reminder.ViaMember), Now: f.now})
 }
 
 func (f *qaFixture) cancel(sess qa.Session, memberID string) (CancelResult, error) {
@@ -438,5 +431,50 @@ func TestGroupSessionAndAttendance(t *testing.T) {
 	h, err := f.s.GroupHealth(ctx, qaStore, g.ID, later)
 	if err != nil || h.Bookings != 1 || h.Attended != 0 || h.NoShow != 1 {
 		t.Errorf("group health bookings %d attended %d no-show %d (%v)", h.Bookings, h.Attended, h.NoShow, err)
+	}
+}
+
+// Erasure cancels the member's live bookings — the seat goes to the first waiter — and removes
+// every booking, copy, booking link and reminder of theirs; others' stay.
+func TestEraseActivity(t *testing.T) {
+	f := newQAFixture(t, 3)
+	ctx := context.Background()
+	sess := f.session(1)
+	for i := range 3 {
+		if _, err := f.book(sess, f.memberID(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gone := f.memberID(0)
+	if err := f.s.EraseActivity(ctx, qaStore, gone, qaKey, f.now); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.EraseActivity(ctx, qaStore, gone, qaKey, f.now); err != nil {
+		t.Fatalf("erasing again: %v", err)
+	}
+	if b, err := f.s.GetBooking(ctx, qaStore, sess.ID, f.memberID(1)); err != nil || b.Status != qa.BookingConfirmed {
+		t.Errorf("the first waiter after the erasure: %+v, %v; want confirmed", b, err)
+	}
+	if b, err := f.s.GetBooking(ctx, qaStore, sess.ID, f.memberID(2)); err != nil || b.Position != 1 {
+		t.Errorf("the second waiter: %+v, %v; want position 1", b, err)
+	}
+	if _, err := f.s.GetBooking(ctx, qaStore, sess.ID, gone); !errors.Is(err, qa.ErrBookingNotFound) {
+		t.Errorf("the erased member's booking: %v", err)
+	}
+	if bs, err := f.s.MemberBookings(ctx, qaStore, gone, f.now, 10); err != nil || len(bs) != 0 {
+		t.Errorf("the erased member's copies: %+v, %v", bs, err)
+	}
+	if _, err := f.s.BookingLinkFrom(ctx, member.HashToken(qa.BookingToken(qaKey, qaStore, sess.ID, gone)), "203.0.113.9", f.now); !errors.Is(err, qa.ErrBookingNotFound) {
+		t.Errorf("the erased member's booking page: %v", err)
+	}
+	if r := f.reminders(gone, sess.ID); len(r) != 0 {
+		t.Errorf("the erased member's reminders: %v", r)
+	}
+	if r := f.reminders(f.memberID(1), sess.ID); r[reminder.StatusActive] != 3 {
+		t.Errorf("the promoted member's reminders: %v, want 3 active", r)
+	}
+	got, err := f.s.GetQASession(ctx, qaStore, sess.ID)
+	if err != nil || got.Confirmed != 1 || got.Waiting != 1 {
+		t.Errorf("session counts %d/%d (%v), want 1 confirmed, 1 waiting", got.Confirmed, got.Waiting, err)
 	}
 }
