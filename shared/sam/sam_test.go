@@ -465,3 +465,46 @@ func ExampleRoute_Key() {
 	fmt.Println(Route{Method: "GET", Path: "/api/admin/groups/{id}"}.Key())
 	// Output: GET /api/admin/groups/{id}
 }
+
+// Every dead-letter queue alarms on its first message and every function on its first error,
+// to the one alarm topic: a new queue or function without its alarm fails here.
+func TestProjectAlarms(t *testing.T) {
+	tmpl := loadProject(t)
+	watched := map[string]bool{} // "AWS/SQS:DeliveriesDLQ", "AWS/Lambda:QaFunction"
+	for _, r := range tmpl.Resources {
+		if r.Type != "AWS::CloudWatch::Alarm" {
+			continue
+		}
+		p := r.Properties
+		if p["Threshold"] != 0 || p["ComparisonOperator"] != "GreaterThanThreshold" || p["TreatMissingData"] != "notBreaching" {
+			t.Errorf("%s: alarm not on the first one: %v", r.LogicalID, p)
+		}
+		if diff := cmp.Diff([]any{Value{Kind: Ref, Name: "AlarmTopic"}}, p["AlarmActions"]); diff != "" {
+			t.Errorf("%s: AlarmActions (-want +got):\n%s", r.LogicalID, diff)
+		}
+		dims, _ := p["Dimensions"].([]any)
+		if len(dims) != 1 {
+			t.Errorf("%s: dimensions %v", r.LogicalID, dims)
+			continue
+		}
+		v, _ := dims[0].(map[string]any)["Value"].(Value)
+		switch {
+		case p["Namespace"] == "AWS/SQS" && p["MetricName"] == "ApproximateNumberOfMessagesVisible" && v.Kind == GetAtt && v.Attr == "QueueName":
+			watched["AWS/SQS:"+v.Name] = true
+		case p["Namespace"] == "AWS/Lambda" && p["MetricName"] == "Errors" && v.Kind == Ref:
+			watched["AWS/Lambda:"+v.Name] = true
+		default:
+			t.Errorf("%s: an alarm on neither a DLQ's depth nor a function's errors: %v", r.LogicalID, p)
+		}
+	}
+	for _, q := range tmpl.Queues() {
+		if strings.HasSuffix(q.LogicalID, "DLQ") && !watched["AWS/SQS:"+q.LogicalID] {
+			t.Errorf("dead-letter queue %s has no alarm", q.LogicalID)
+		}
+	}
+	for _, f := range tmpl.Functions {
+		if !watched["AWS/Lambda:"+f.LogicalID] {
+			t.Errorf("function %s has no errors alarm", f.LogicalID)
+		}
+	}
+}
