@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -61,7 +60,10 @@ func (s *Store) Book(ctx context.Context, r BookRequest) (BookResult, error) {
 	for attempt := 0; attempt < bookAttempts; attempt++ {
 		if attempt > 0 {
 			if err := sleep(ctx, backoff(attempt)); err != nil {
-				break
+				if ticket > 0 {
+					s.dropTicket(context.WithoutCancel(ctx), r.StoreID, r.SessionID)
+				}
+				return BookResult{}, err
 			}
 		}
 		if ticket == 0 {
@@ -116,7 +118,7 @@ func Notices(key []byte, by string, via reminder.Via, now time.Time) NoticeFunc 
 		if err != nil {
 			return nil, err
 		}
-		by, via := by, via
+		by, via := by, via // this call's, not the closure's: the func serves many calls
 		if n == qa.NoticePromoted {
 			by, via = b.MemberID, reminder.ViaMember
 		}
@@ -224,7 +226,7 @@ func (s *Store) book(ctx context.Context, r BookRequest, sess qa.Session, ticket
 		for _, lr := range reminders {
 			b.ReminderIDs = append(b.ReminderIDs, lr.Reminder.ID)
 		}
-		items = append(items, s.seatUpdate(sess, now, 1))
+		items = append(items, s.seatUpdate(sess, now))
 		items = append(items, s.groupCounters(sess, map[string]int{"Bookings": 1})...)
 	} else {
 		b.Status, b.Ticket, b.Position = qa.BookingWaitlisted, ticket, position
@@ -322,17 +324,17 @@ func (s *Store) book(ctx context.Context, r BookRequest, sess qa.Session, ticket
 	return BookResult{}, done, wrap("book", err)
 }
 
-// seatUpdate takes (n = 1) or gives back (n = -1) a seat, on the condition that the session
-// still takes bookings and, taking one, that one is free.
-func (s *Store) seatUpdate(sess qa.Session, now time.Time, n int) types.TransactWriteItem {
+// seatUpdate takes a seat, on the condition that the session still takes bookings and has one
+// free.
+func (s *Store) seatUpdate(sess qa.Session, now time.Time) types.TransactWriteItem {
 	pk, sk := qaSessionKey(sess.StoreID, sess.ID)
 	nowAV, _ := attributevalue.Marshal(now)
 	return types.TransactWriteItem{Update: &types.Update{TableName: &s.table, Key: key(pk, sk),
-		UpdateExpression: aws.String("ADD Confirmed :n"),
+		UpdateExpression: aws.String("ADD Confirmed :one"),
 		ConditionExpression: aws.String("#Status = :scheduled AND Confirmed < #Cap AND OpensAt <= :now AND " +
 			"ClosesAt > :now"),
 		ExpressionAttributeNames: map[string]string{"#Status": "Status", "#Cap": "Capacity"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":n": &types.AttributeValueMemberN{Value: strconv.Itoa(n)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"},
 			":scheduled": &types.AttributeValueMemberS{Value: string(qa.SessionScheduled)}, ":now": nowAV}}}
 }
 
