@@ -9,9 +9,9 @@ import (
 	"yinling/shared/reminder"
 )
 
-// A senior's own reminders (/api/me/reminders), with the session signup gave them. Nothing is
-// sent to a phone that is not verified yet; that is the sender's rule, so a reminder can be set
-// up before.
+// A senior's own reminders (/api/me/reminders), with the session signup gave them, and their
+// recorded clips (/api/me/voice-uploads). Nothing is sent to a phone that is not verified yet;
+// that is the sender's rule, so a reminder can be set up before.
 
 func (h *Handler) myReminders(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
 	a, err := h.me(ctx, r)
@@ -66,6 +66,20 @@ func (h *Handler) cancelMine(ctx context.Context, r *apigw.Request) (apigw.Respo
 		return apigw.Response{}, err
 	}
 	return apigw.NoContent(), nil
+}
+
+// myUpload answers where the senior uploads a clip they recorded — their question for a doctor
+// Q&A session, which the booking then names (functions/qa claims it for the same store).
+func (h *Handler) myUpload(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
+	var in uploadJSON
+	if err := apigw.Decode(r, &in); err != nil {
+		return apigw.Response{}, err
+	}
+	a, err := h.me(ctx, r)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	return h.presign(ctx, a.storeID, in)
 }
 
 // me is the caller, from their session (access.Member).

@@ -109,6 +109,7 @@ func New(d Deps) *Handler {
 	h.Route("POST /api/me/reminders", h.createMine)
 	h.Route("PATCH /api/me/reminders/{id}", h.updateMine)
 	h.Route("DELETE /api/me/reminders/{id}", h.cancelMine)
+	h.Route("POST /api/me/voice-uploads", h.myUpload)
 
 	h.Route("GET /api/family/{token}/reminders", h.familyReminders)
 	h.Route("POST /api/family/{token}/reminders", h.familyCreate)

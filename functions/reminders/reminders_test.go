@@ -425,6 +425,10 @@ func TestRefusalsChangeNothing(t *testing.T) {
 		{"garbage link", with(readEvent(t, "family-list"), "token", "garbage"), 404, "family_link_not_found", ""},
 		{"clip too large", with(readEvent(t, "family-upload-too-large"), "token", f.helper), 413, "clip_too_large", "size"},
 		{"clip of the wrong type", with(readEvent(t, "family-upload-wrong-type"), "token", f.helper), 415, "clip_type", "contentType"},
+		{"upload without a session", readEvent(t, "me-upload"), 401, "session_required", ""},
+		{"my clip too large", withSession(readEvent(t, "me-upload-too-large"), a), 413, "clip_too_large", "size"},
+		{"my clip of the wrong type", withSession(readEvent(t, "me-upload-wrong-type"), a), 415, "clip_type", "contentType"},
+		{"my empty clip", withSession(withBody(readEvent(t, "me-upload"), `{"contentType":"audio/webm","size":0}`), a), 400, "clip_empty", "size"},
 		{"another store's reminder by family", with(with(readEvent(t, "family-update"), "token", f.helper), "id", othersReminder), 404, "reminder_not_found", ""},
 
 		{"another store's member", readEvent(t, "staff-create-other-store"), 404, "member_not_found", ""},
@@ -507,6 +511,27 @@ func TestFamilyHelper(t *testing.T) {
 	f.do(with(with(readEvent(t, "family-cancel"), "token", f.helper), "id", id), 204)
 	if r := f.reminder(storeID, id); r.Status != reminder.StatusCancelled || r.UpdatedVia != reminder.ViaFamily {
 		t.Errorf("cancelled = %+v", r)
+	}
+}
+
+// A senior records a clip of their own — the question they book a doctor Q&A seat with — into
+// their own store's uploads, and it can be claimed there like a family helper's.
+func TestMemberUpload(t *testing.T) {
+	f := newFixture(t)
+	for _, tt := range []struct{ member, store string }{{memberA, storeID}, {memberE, otherStoreID}} {
+		up := f.do(withSession(readEvent(t, "me-upload"), f.sessions[tt.member]), 201)
+		clipKey, _ := up["clipKey"].(string)
+		if up["method"] != "PUT" || up["uploadUrl"] == "" || !strings.HasPrefix(clipKey, "uploads/"+tt.store+"/") ||
+			!strings.HasSuffix(clipKey, ".webm") {
+			t.Errorf("%s's upload = %v", tt.member, up)
+		}
+	}
+	up := f.do(withSession(readEvent(t, "me-upload"), f.sessions[memberA]), 201)
+	put(t, up, bytes.Repeat([]byte{1}, 4096))
+	clip, err := voice.NewUploads(f.env.S3, f.bucket, func() time.Time { return f.now }).
+		Claim(context.Background(), storeID, up["clipKey"].(string))
+	if err != nil || !strings.HasPrefix(clip, "clips/"+storeID+"/") {
+		t.Errorf("claim of the senior's clip = %q, %v", clip, err)
 	}
 }
 

@@ -129,10 +129,11 @@ func New(d Deps) *Handler {
 	family := page{name: "family", noindex: true, noReferrer: true, voice: true}
 	reminder := page{name: "reminder", noindex: true, noReferrer: true, voice: true}
 	staffReminders := page{name: "staff-reminders", noindex: true, voice: true}
-	// The doctor Q&A pages: the senior's list of sessions (the cookie says whose), the booking
-	// page every booking message links to (its token is the capability, like a reminder's), the
-	// staff page (it plays questions recorded as clips) and the digest staff print for the doctor.
-	sessions := page{name: "sessions", noindex: true}
+	// The doctor Q&A pages: the senior's list of sessions (the cookie says whose; a question may
+	// be recorded and uploaded), the booking page every booking message links to (its token is
+	// the capability, like a reminder's), the staff page (it plays questions recorded as clips)
+	// and the digest staff print for the doctor.
+	sessions := page{name: "sessions", noindex: true, voice: true}
 	booking := page{name: "booking", noindex: true, noReferrer: true}
 	staffSessions := page{name: "staff-sessions", noindex: true, voice: true}
 	staffDigest := page{name: "staff-digest", noindex: true}

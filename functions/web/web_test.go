@@ -203,15 +203,17 @@ func TestEvents(t *testing.T) {
 			contains: []string{`<html lang="en">`, "This is {name}'s page", "This link no longer works", `href="?lang=zh-CN"`},
 		},
 		{
-			event: "sessions-zh", // the senior's Q&A sessions: the cookie says whose, so no index
-			want:  result{200, htmlHeaders("zh-CN", noindex)},
+			// The senior's Q&A sessions: the cookie says whose, so no index; a question may be
+			// recorded, so the CSP lets the clip go to the voice bucket.
+			event: "sessions-zh",
+			want:  result{200, htmlHeaders("zh-CN", meHeaders)},
 			contains: []string{`<html lang="zh-CN">`, "<title>医生讲座预约</title>", "近期的医生讲座", "请先打开入群链接", "<noscript>",
 				`id="ses-tpl"`, ">取消预约</button>", "想问医生什么？（可以不填）", `maxlength="300"`,
 				`src="/static/seslist.js?v=` + h.static["seslist.js"].version + `"`, `href="?lang=en"`},
 		},
 		{
 			event:    "sessions-en",
-			want:     result{200, htmlHeaders("en", noindex)},
+			want:     result{200, htmlHeaders("en", meHeaders)},
 			contains: []string{`<html lang="en">`, "<title>Doctor talks</title>", "Please open your join link first", ">Cancel my booking</button>"},
 		},
 		{
@@ -536,7 +538,7 @@ func TestSeniorPageMessages(t *testing.T) {
 		{"GET /join/{code}", []string{"join.js"}, nil},
 		{"GET /me", []string{"rem.js", "remlist.js", "me.js"}, append([]string{"active", "pending_approval", "pending_verification", "view", "helper"}, rem...)},
 		{"GET /f/{token}", []string{"rem.js", "remlist.js", "recorder.js", "seslist.js", "family.js"}, append([]string{"view", "helper"}, rem...)},
-		{"GET /sessions", []string{"rem.js", "seslist.js", "sessions.js"}, rem},
+		{"GET /sessions", []string{"rem.js", "recorder.js", "seslist.js", "sessions.js"}, rem},
 		{"GET /b/{token}", []string{"rem.js", "booking.js"}, rem},
 		// staff-sessions.js names attendance as msg['att_' + attendance] and who booked as
 		// msg['via_' + via].
@@ -673,9 +675,12 @@ func TestQAPages(t *testing.T) {
 		headers     map[string]string
 		contains    []string
 	}{
-		{"GET /sessions", "zh-CN", noindex, []string{"<title>医生讲座预约</title>", "请先打开入群链接", "短信验证码", `id="ses-list"`,
-			`href="/me"`, js("rem.js"), js("seslist.js"), js("sessions.js"), `"setReminders": "已为您设好提醒`, `"book": "预约"`}},
-		{"GET /sessions", "en", nil, []string{`<html lang="en">`, "Upcoming doctor talks", `"book": "Book"`, `"setReminders": "Reminders are set`}},
+		{"GET /sessions", "zh-CN", map[string]string{"x-robots-tag": "noindex, nofollow", "content-security-policy": cspVoice},
+			[]string{"<title>医生讲座预约</title>", "请先打开入群链接", "短信验证码", `id="ses-list"`, `href="/me"`,
+				js("rem.js"), js("recorder.js"), js("seslist.js"), js("sessions.js"), `"setReminders": "已为您设好提醒`, `"book": "预约"`,
+				`id="q-rec"`, ">录一段问题</button>", ">删掉录音</button>"}},
+		{"GET /sessions", "en", nil, []string{`<html lang="en">`, "Upcoming doctor talks", `"book": "Book"`, `"setReminders": "Reminders are set`,
+			">Record my question</button>", `"recDone": "Recorded.`}},
 		{"GET /b/{token}", "zh-CN", map[string]string{"x-robots-tag": "noindex, nofollow", "referrer-policy": "no-referrer", "content-security-policy": csp},
 			[]string{">听一听</button>", ">取消预约</button>", "不想取消，就不用点。", `"cancelConfirm": "确定取消？再点一次"`, js("rem.js"), js("booking.js")}},
 		{"GET /b/{token}", "en", nil, []string{">Listen</button>", ">Cancel my booking</button>", "This booking is no longer here"}},

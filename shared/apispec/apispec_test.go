@@ -134,6 +134,7 @@ func TestRoutes(t *testing.T) {
 		"POST /api/me/family-links",
 		"POST /api/me/referral",
 		"POST /api/me/reminders",
+		"POST /api/me/voice-uploads",
 		"POST /api/r/{token}/ack",
 		"POST /api/sessions/{id}/bookings",
 		"POST /api/signup",

@@ -6,13 +6,16 @@
 //   - a phone without a session opens /sessions and is told how to get in;
 //   - senior A opens /sessions and books with one tap: the confirmation shows in place
 //     ("预约好了", reminders set) — the taps are counted and printed;
-//   - senior B finds it full, writes a question and joins the waiting list (number 1);
+//   - senior B finds it full, writes a question, records it too (chromium's fake microphone; the
+//     clip goes to a presigned upload URL, then the booking names it) and joins the waiting list
+//     (number 1);
 //   - A finds the booking on "my page", and its booking page (/b/<token>, the SMS link) opened on a
 //     phone that is not signed in cancels it with two taps; B is promoted to the seat;
 //   - staff give the talk a second seat; A's daughter, on a helper family link, books it again for
 //     her mother with a question;
-//   - staff open the talk: the booked, the questions (ranked, one marked as a repeat); once the
-//     talk has started they mark who came, and open the printable question sheet (one A4 page).
+//   - staff open the talk: the booked, the questions (ranked, one marked as a repeat; B's with
+//     her recording to play); once the talk has started they mark who came, and open the
+//     printable question sheet (one A4 page).
 //
 //	node web/e2e/qa.mjs --base http://127.0.0.1:PORT --token JWT --join-code CODE --out DIR
 //
@@ -24,7 +27,8 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { open } from './harness.mjs';
 
-const h = await open('qa');
+// A fake microphone, granted without asking: B records her question.
+const h = await open('qa', { args: ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'] });
 const {
   opt, base, joinCode, T, TIMEOUT, Failed, expect, reEscape, text, outboxCode, newPage, step, flow,
   onePrimary, sizes,
@@ -176,40 +180,92 @@ await flow(async () => {
     expect(px >= 30, `the time is ${px}px`);
     await onePrimary(phoneA);
     await sizes(phoneA);
+    const uploads = [];
+    phoneA.on('request', (r) => { if (r.url().endsWith('/voice-uploads')) { uploads.push(r.url()); } });
     const answered = response(phoneA, (r) => r.url().endsWith(`/api/sessions/${session.id}/bookings`) && r.request().method() === 'POST', 'POST booking');
     await c.locator('.s-book').tap();
     taps.push(T(zh, 'page.sessions.book'));
     const res = await answered;
     expect(res.status() === 201, `POST booking: ${res.status()} ${await res.text()}`);
+    const sent = JSON.parse(res.request().postData() || '{}');
+    expect(!sent.questionClipKey && uploads.length === 0, `a plain booking sent ${JSON.stringify(sent)} after ${uploads.length} uploads`);
     await text(c.locator('.s-done-h'), T(zh, 'page.sessions.done_booked'), 'booked, in place');
     await text(c.locator('.s-done-t'), T(zh, 'page.sessions.set_reminders'), 'reminders are set');
     await text(c.locator('.s-state'), T(zh, 'page.sessions.booked'), 'badge');
     console.log(`     taps from opening /sessions to booked: ${taps.length} (${taps.join(', ')})`);
-    expect(taps.length <= 2, `${taps.length} taps`);
+    expect(taps.length === 1, `${taps.length} taps`);
     expect(await c.locator('.s-book').isHidden(), 'Book still shows after booking');
     await sizes(phoneA);
   });
 
-  await step(phoneB, 'b-waitlisted-with-question', async () => {
+  const tapsB = []; // from opening /sessions to waitlisted with a recorded question
+  await step(phoneB, 'b-records-question', async () => {
     ids[B.name] = await signUp(phoneB, B);
-    const taps = [];
     await phoneB.goto(base + '/sessions');
     const c = card(phoneB);
     await text(c.locator('.s-seats'), T(zh, 'page.sessions.full'), 'full');
     await text(c.locator('.s-book'), T(zh, 'page.sessions.book_wait'), 'join the waiting list');
+    expect(await phoneB.locator('#rec').isHidden(), 'the recorder shows before the question is opened');
     await c.locator('.s-ask').tap();
-    taps.push(T(zh, 'page.sessions.ask'));
+    tapsB.push(T(zh, 'page.sessions.ask'));
     await c.locator('textarea').fill(Q_B);
+    // The recorder is in the question box, collapsed with it until now.
+    const rec = c.locator('#rec');
+    await text(rec, T(zh, 'page.sessions.rec_start'), 'record, in the question box');
+    await onePrimary(phoneB);
+    await sizes(phoneB);
+    const record = async (tap) => {
+      await rec.tap();
+      tap(T(zh, 'page.sessions.rec_start'));
+      await text(rec, T(zh, 'page.sessions.rec_stop'), 'recording');
+      await text(c.locator('#rec-status'), new RegExp('^' + reEscape(T(zh, 'page.sessions.rec_on', { time: '' }))), 'recording status');
+      await phoneB.waitForTimeout(2000);
+      await rec.tap();
+      tap(T(zh, 'page.sessions.rec_stop'));
+      await text(c.locator('#rec-status'), T(zh, 'page.sessions.rec_done'), 'recorded');
+      await text(rec, T(zh, 'page.sessions.rec_again'), 'record again');
+      await text(c.locator('#rec-del'), T(zh, 'page.sessions.rec_remove'), 'remove');
+      await c.locator('#rec-play').waitFor();
+    };
+    await record(() => {});
+    // A first try, removed: no player, no status, and the button records afresh (not counted).
+    await c.locator('#rec-del').tap();
+    await text(rec, T(zh, 'page.sessions.rec_start'), 'record, after removing');
+    expect(await c.locator('#rec-play').isHidden() && await c.locator('#rec-status').isHidden() && await c.locator('#rec-del').isHidden(),
+      'the removed recording still shows');
+    await record((what) => tapsB.push(what));
+    const dur = await c.locator('#rec-play').evaluate((a) => new Promise((ok) => {
+      if (a.readyState >= 1) { ok(a.duration); return; }
+      a.addEventListener('loadedmetadata', () => ok(a.duration));
+      a.load();
+    }));
+    expect(dur > 0, `the recording plays back with duration ${dur}`);
+    await onePrimary(phoneB);
+    await sizes(phoneB);
+  });
+
+  await step(phoneB, 'b-waitlisted-with-question', async () => {
+    const c = card(phoneB);
+    const failedPut = [];
+    phoneB.on('requestfailed', (r) => { if (r.method() === 'PUT') { failedPut.push(`${r.url().split('?')[0]}: ${r.failure() && r.failure().errorText}`); } });
+    const presigned = response(phoneB, (r) => r.url().endsWith('/api/me/voice-uploads') && r.request().method() === 'POST', 'POST /api/me/voice-uploads');
     const answered = response(phoneB, (r) => r.url().endsWith(`/api/sessions/${session.id}/bookings`) && r.request().method() === 'POST', 'POST booking');
     await c.locator('.s-book').tap();
-    taps.push(T(zh, 'page.sessions.book_wait'));
-    const res = await answered;
+    tapsB.push(T(zh, 'page.sessions.book_wait'));
+    const p = await presigned;
+    expect(p.status() === 201, `POST /api/me/voice-uploads: ${p.status()}: ${await p.text()}`);
+    // The clip goes straight to the bucket; the booking is made only once it is there.
+    const res = await Promise.race([answered, c.locator('.s-error').waitFor({ state: 'visible', timeout: TIMEOUT }).then(() => null)]);
+    expect(res, `not booked: "${await c.locator('.s-error').innerText().catch(() => '')}"; failed PUTs: ${failedPut.join('; ') || 'none'}`);
     expect(res.status() === 201, `POST booking: ${res.status()} ${await res.text()}`);
+    const sent = JSON.parse(res.request().postData() || '{}');
+    const { clipKey } = await p.json();
+    expect(sent.question === Q_B && clipKey && sent.questionClipKey === clipKey, `the booking sent ${JSON.stringify(sent)}, clip ${clipKey}`);
     const body = await res.json();
     expect(body.status === 'waitlisted' && body.position === 1, `answer: ${JSON.stringify(body)}`);
     await text(c.locator('.s-done-h'), T(zh, 'page.sessions.done_wait', { n: 1 }), 'number 1, in place');
     await text(c.locator('.s-state'), T(zh, 'page.sessions.wait_pos', { n: 1 }), 'badge');
-    console.log(`     taps from opening /sessions to waitlisted with a question: ${taps.length} (${taps.join(', ')})`);
+    console.log(`     taps from opening /sessions to waitlisted with a recorded question: ${tapsB.length} (${tapsB.join(', ')})`);
     await onePrimary(phoneB);
     await sizes(phoneB);
   });
@@ -336,6 +392,16 @@ await flow(async () => {
     await text(staff.locator('#d-confirmed-h'), T(zh, 'page.staffSessions.confirmed_heading', { n: 2 }), 'two booked');
     await text(byName('d-confirmed', A.name).locator('.a-name'), `${A.name} · ${T(zh, 'page.staffSessions.via_family')}`, 'A, booked by family');
     await text(staff.locator('#d-questions-h'), T(zh, 'page.staffSessions.questions_heading', { n: 2 }), 'two questions');
+    // B recorded her question as well: the API says so, and the page plays it.
+    const r = await fetch(base + '/api/admin/sessions/' + session.id, { headers: { Authorization: 'Bearer ' + opt.token } });
+    const detail = await r.json();
+    const bq = (detail.bookings || []).find((b) => b.memberId === ids[B.name]);
+    expect(bq && bq.hasQuestionClip === true && bq.question === Q_B && /clips\//.test(bq.questionAudioUrl || ''), `B's booking: ${JSON.stringify(bq)}`);
+    const clip = await fetch(bq.questionAudioUrl);
+    expect(clip.status === 200 && (await clip.arrayBuffer()).byteLength > 0, `GET questionAudioUrl: ${clip.status}`);
+    const audio = byName('d-questions', B.name).locator('.q-audio');
+    await audio.waitFor();
+    expect(/clips\//.test(await audio.getAttribute('src') || ''), 'the staff page does not play B\'s recording');
     // B's question first, and A's marked as the same question.
     const qb = byName('d-questions', B.name);
     await qb.locator('input[name="rank"]').fill('1');

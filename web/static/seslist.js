@@ -17,14 +17,15 @@
   };
   function live(b) { return b && (b.status === 'confirmed' || b.status === 'waitlisted') ? b : null; }
 
-  // o: base (GET {sessions, cursor}; s.my is the booking), book(s) → {path, body}, cancel(s) →
-  // path, edit, api (R.api's options), on401 (a 401 is the page's). load resolves to the answer.
+  // o: base (GET {sessions, cursor}; s.my is the booking), book(s, li) → {path, body} or a promise
+  // (null: li says why not), cancel(s) → path, edit, api (R.api's options), on401 (a 401 is the
+  // page's). load resolves to the answer.
   R.sessions = function (o) {
     var ul = $('ses-list'), more = $('ses-more'), cursor = '';
 
     // One Book button on screen looks primary; of several, none does.
     function paint() {
-      var bs = Array.prototype.filter.call(ul.querySelectorAll('.s-book'), function (b) { return !b.hidden; });
+      var bs = [].filter.call(ul.querySelectorAll('.s-book'), function (b) { return !b.hidden; });
       bs.forEach(function (b) { b.className = (bs.length === 1 ? 'primary' : 'secondary wide') + ' s-book'; });
     }
 
@@ -32,10 +33,8 @@
       var li = $('ses-tpl').content.firstElementChild.cloneNode(true);
       var q = function (c) { return li.querySelector('.' + c); };
       var book = q('s-book'), cancel = q('s-cancel'), ask = q('s-ask'), box = q('s-q'), err = q('s-error');
-      var ta = box.querySelector('textarea'), armed = false;
-      ta.id = 'q-' + s.id;
-      cancel.dataset.label = cancel.textContent;
-      box.querySelector('label').htmlFor = ta.id;
+      var ta = box.querySelector('textarea'), armed = false, label = cancel.textContent;
+      box.querySelector('label').htmlFor = ta.id = 'q-' + s.id;
 
       function draw() {
         var my = live(s.my), badge = q('s-state').firstElementChild, off = s.status === 'cancelled', n = s.seatsLeft;
@@ -51,10 +50,11 @@
         q('s-state').hidden = !badge.textContent;
         book.hidden = !o.edit || !!my || !s.bookable || off;
         book.textContent = n > 0 ? msg.book : msg.bookWait;
+        book.disabled = cancel.disabled = false;
         if (book.hidden) { box.hidden = true; }
         ask.hidden = book.hidden || !box.hidden;
         cancel.hidden = !o.edit || !my || off || new Date(s.startAt) <= Date.now();
-        cancel.textContent = cancel.dataset.label;
+        cancel.textContent = label;
         armed = false;
         paint();
       }
@@ -82,13 +82,13 @@
       });
 
       book.addEventListener('click', async function () {
-        var req = o.book(s), t = ta.value.trim();
-        if (t) { req.body.question = t; }
         book.disabled = true;
         show(err, '');
         q('s-done').hidden = true;
+        var req = await o.book(s, li), t = ta.value.trim();
+        if (!req) { return draw(); }
+        if (t) { req.body.question = t; }
         var a = await R.api('POST', req.path, req.body, o.api), d = a.data || {};
-        book.disabled = false;
         if (failed(a)) { return; }
         var b = d.booking || { status: d.status };
         b.position = b.position || d.position;
@@ -97,11 +97,8 @@
         ta.value = '';
         box.hidden = true;
         draw();
-        if (b.status === 'confirmed') {
-          done(msg.doneBooked, msg.setReminders);
-        } else {
-          done(fill(msg.doneWait, { n: b.position || '' }), msg.waitHelp);
-        }
+        var ok = b.status === 'confirmed';
+        done(ok ? msg.doneBooked : fill(msg.doneWait, { n: b.position || '' }), ok ? msg.setReminders : msg.waitHelp);
       });
 
       cancel.addEventListener('click', async function () {
@@ -113,7 +110,6 @@
         cancel.disabled = true;
         show(err, '');
         var was = live(s.my), a = await R.api('DELETE', o.cancel(s), undefined, o.api), d = a.data || {};
-        cancel.disabled = false;
         if (a.status !== 404 && failed(a)) { return; }
         // The seat comes back, unless the first on the waiting list took it.
         if (was && was.status === 'confirmed' && s.seatsLeft != null && !d.promoted) { s.seatsLeft++; }
@@ -139,6 +135,7 @@
         return a;
       }
       (a.data.sessions || []).forEach(function (s) { ul.appendChild(row(s)); });
+      paint(); // rows paint themselves before they are in the list
       cursor = a.data.cursor || '';
       more.hidden = !cursor;
       $('ses-empty').hidden = ul.children.length > 0;
