@@ -180,14 +180,14 @@ func NewSession(d SessionDraft, doc Doctor, tz string, now time.Time) (Session, 
 }
 
 // Apply returns s with p applied and validated as NewSession validates a draft. A cancelled
-// session changes no more; a past one neither. Capacity is checked against the seats taken by
-// the caller's copy here, and again by the table, which holds the live count.
+// session changes no more; one that has started neither. Capacity is checked against the seats
+// taken by the caller's copy here, and again by the table, which holds the live count.
 func (s Session) Apply(p SessionPatch, now time.Time) (Session, error) {
 	now = now.UTC().Truncate(time.Second)
 	if s.Status == SessionCancelled {
 		return Session{}, ErrSessionCancelled
 	}
-	if !now.Before(s.EndAt) {
+	if s.Past(now) {
 		return Session{}, ErrSessionPast
 	}
 	if p == (SessionPatch{}) {
