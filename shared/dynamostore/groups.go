@@ -182,35 +182,8 @@ func (s *Store) GetGroup(ctx context.Context, store, id string) (group.Group, er
 // ListGroups returns up to limit groups of store, newest first, from cursor on. Newest first is
 // what staff look for, and a group created while someone pages cannot turn up on a later page.
 func (s *Store) ListGroups(ctx context.Context, store, cursor string, limit int) (Page[group.Group], error) {
-	pk := storePK(store)
-	start, err := decodeCursor(cursor, attrPK, pk, attrPK, attrSK)
-	if err != nil {
-		return Page[group.Group]{}, err
-	}
-	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
-		TableName:              &s.table,
-		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :prefix)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk":     &types.AttributeValueMemberS{Value: pk},
-			":prefix": &types.AttributeValueMemberS{Value: skGroupPrefix},
-		},
-		ScanIndexForward:       aws.Bool(false),
-		Limit:                  aws.Int32(int32(limit)),
-		ExclusiveStartKey:      start,
-		ReturnConsumedCapacity: capacity,
-	})
-	if err != nil {
-		return Page[group.Group]{}, wrap("list groups", err)
-	}
-	var items []groupItem
-	if err := attributevalue.UnmarshalListOfMaps(res.Items, &items); err != nil {
-		return Page[group.Group]{}, wrap("list groups", err)
-	}
-	page := Page[group.Group]{Items: make([]group.Group, len(items)), Cursor: encodeCursor(res.LastEvaluatedKey)}
-	for i, it := range items {
-		page.Items[i] = it.group()
-	}
-	return page, nil
+	l := listing{pk: storePK(store), skPrefix: skGroupPrefix, newestFirst: true}
+	return partitionPage(ctx, s, "list groups", l, cursor, limit, groupItem.group)
 }
 
 // UpdateGroup applies a validated patch to one group of store in a single conditional write and

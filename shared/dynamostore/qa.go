@@ -276,32 +276,8 @@ const GuessBooking = "booking"
 
 // ListDoctors lists a store's doctors, oldest first.
 func (s *Store) ListDoctors(ctx context.Context, store, cursor string, limit int) (Page[qa.Doctor], error) {
-	pk := storePK(store)
-	start, err := decodeCursor(cursor, attrPK, pk, attrPK, attrSK)
-	if err != nil {
-		return Page[qa.Doctor]{}, err
-	}
-	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
-		TableName:              &s.table,
-		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :d)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: pk}, ":d": &types.AttributeValueMemberS{Value: skDoctorPfx}},
-		Limit:                  aws.Int32(int32(limit)),
-		ExclusiveStartKey:      start,
-		ReturnConsumedCapacity: capacity,
-	})
-	if err != nil {
-		return Page[qa.Doctor]{}, wrap("list doctors", err)
-	}
-	var items []doctorItem
-	if err := attributevalue.UnmarshalListOfMaps(res.Items, &items); err != nil {
-		return Page[qa.Doctor]{}, wrap("list doctors", err)
-	}
-	out := Page[qa.Doctor]{Items: make([]qa.Doctor, len(items)), Cursor: encodeCursor(res.LastEvaluatedKey)}
-	for i, it := range items {
-		out.Items[i] = it.doctor()
-	}
-	return out, nil
+	l := listing{pk: storePK(store), skPrefix: skDoctorPfx}
+	return partitionPage(ctx, s, "list doctors", l, cursor, limit, doctorItem.doctor)
 }
 
 // ---- Sessions ----
@@ -329,38 +305,13 @@ func (s *Store) GetQASession(ctx context.Context, store, id string) (qa.Session,
 // newestFirst, those that started before from, latest first).
 func (s *Store) ListQASessions(ctx context.Context, store string, from time.Time, newestFirst bool, cursor string, limit int) (Page[qa.Session], error) {
 	gpk, _ := storeSessionsKey(store, "", "")
-	start, err := decodeCursor(cursor, attrGSI1PK, gpk, attrPK, attrSK, attrGSI1PK, attrGSI1SK)
-	if err != nil {
-		return Page[qa.Session]{}, err
+	l := listing{pk: gpk, gsi1: true, newestFirst: newestFirst}
+	if at := from.UTC().Format(sessionTimeLayout); newestFirst {
+		l.skBefore = at
+	} else {
+		l.skFrom = at
 	}
-	cond := "GSI1PK = :pk AND GSI1SK >= :from"
-	if newestFirst {
-		cond = "GSI1PK = :pk AND GSI1SK < :from"
-	}
-	res, err := s.db.Query(ctx, &dynamodb.QueryInput{
-		TableName:              &s.table,
-		IndexName:              aws.String(indexGSI1),
-		KeyConditionExpression: aws.String(cond),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk":   &types.AttributeValueMemberS{Value: gpk},
-			":from": &types.AttributeValueMemberS{Value: from.UTC().Format(sessionTimeLayout)}},
-		ScanIndexForward:       aws.Bool(!newestFirst),
-		Limit:                  aws.Int32(int32(limit)),
-		ExclusiveStartKey:      start,
-		ReturnConsumedCapacity: capacity,
-	})
-	if err != nil {
-		return Page[qa.Session]{}, wrap("list sessions", err)
-	}
-	var items []qaSessionItem
-	if err := attributevalue.UnmarshalListOfMaps(res.Items, &items); err != nil {
-		return Page[qa.Session]{}, wrap("list sessions", err)
-	}
-	out := Page[qa.Session]{Items: make([]qa.Session, len(items)), Cursor: encodeCursor(res.LastEvaluatedKey)}
-	for i, it := range items {
-		out.Items[i] = it.session()
-	}
-	return out, nil
+	return partitionPage(ctx, s, "list sessions", l, cursor, limit, qaSessionItem.session)
 }
 
 // UpdateQASession writes what staff changed of a session read at prevUpdatedAt: its details,

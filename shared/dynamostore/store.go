@@ -54,27 +54,53 @@ type Page[T any] struct {
 	Cursor string
 }
 
-// listing names one partition to page through: of the table (PK), or of GSI1 (GSI1PK).
+// listing names one partition to page through: of the table (PK), or of GSI1 (GSI1PK); all of
+// it, or the sort keys that start with skPrefix, or those from skFrom on, or those before
+// skBefore (at most one of the three).
 type listing struct {
 	pk          string
 	gsi1        bool
 	newestFirst bool
+	skPrefix    string
+	skFrom      string
+	skBefore    string
+}
+
+// keyCondition is l's KeyConditionExpression, with the value it names :sk.
+func (l listing) keyCondition() (string, string) {
+	pk, sk := "PK", "SK"
+	if l.gsi1 {
+		pk, sk = "GSI1PK", "GSI1SK"
+	}
+	switch {
+	case l.skPrefix != "":
+		return pk + " = :pk AND begins_with(" + sk + ", :sk)", l.skPrefix
+	case l.skFrom != "":
+		return pk + " = :pk AND " + sk + " >= :sk", l.skFrom
+	case l.skBefore != "":
+		return pk + " = :pk AND " + sk + " < :sk", l.skBefore
+	}
+	return pk + " = :pk", ""
 }
 
 // partitionPage reads one page of a listing — limit items from the caller's cursor, which must
 // belong to the same partition — and converts each stored item with conv.
 func partitionPage[I, T any](ctx context.Context, s *Store, op string, l listing, cursor string, limit int, conv func(I) T) (Page[T], error) {
+	cond, skValue := l.keyCondition()
 	in := &dynamodb.QueryInput{
 		TableName:                 &s.table,
-		KeyConditionExpression:    aws.String("PK = :pk"),
+		KeyConditionExpression:    &cond,
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: l.pk}},
 		ScanIndexForward:          aws.Bool(!l.newestFirst),
 		Limit:                     aws.Int32(int32(limit)),
 		ReturnConsumedCapacity:    capacity,
 	}
+	if skValue != "" {
+		in.ExpressionAttributeValues[":sk"] = &types.AttributeValueMemberS{Value: skValue}
+	}
 	var err error
 	if l.gsi1 {
-		in.IndexName, in.KeyConditionExpression = aws.String(indexGSI1), aws.String("GSI1PK = :pk")
+		in.IndexName = aws.String(indexGSI1)
 		in.ExclusiveStartKey, err = decodeCursor(cursor, attrGSI1PK, l.pk, attrPK, attrSK, attrGSI1PK, attrGSI1SK)
 	} else {
 		in.ExclusiveStartKey, err = decodeCursor(cursor, attrPK, l.pk, attrPK, attrSK)

@@ -8,12 +8,10 @@ package promo
 
 import (
 	"slices"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"yinling/shared/fail"
+	"yinling/shared/field"
 	"yinling/shared/member"
 )
 
@@ -104,7 +102,6 @@ const (
 	MaxWeComBody  = 500
 	MaxPlaceLen   = 100
 	MaxPrice      = 10_000_000 // ¥100,000 in fen: more is a typo
-	MaxURLLen     = 500
 	MaxAhead      = 90 * 24 * time.Hour
 	MaxPickupDays = 90
 )
@@ -137,26 +134,20 @@ func New(d Draft, now time.Time) (Campaign, error) {
 		return Campaign{}, ErrInvalidKind
 	}
 	var err error
-	if c.Title, err = line(d.Title, MaxTitleLen, "title"); err != nil {
+	if c.Title, err = field.Line(d.Title, MaxTitleLen, "title", true); err != nil {
 		return Campaign{}, err
-	}
-	if c.Title == "" {
-		return Campaign{}, fail.InvalidField("required", "title")
 	}
 	max, ok := map[Channel]int{ChannelSMS: MaxSMSBody, ChannelVoice: MaxVoiceBody, ChannelWeCom: MaxWeComBody}[d.Channel]
 	if !ok {
 		return Campaign{}, ErrInvalidChannel
 	}
-	if c.Body, err = line(d.Body, max, "body"); err != nil {
+	if c.Body, err = field.Line(d.Body, max, "body", true); err != nil {
 		if fe, _ := fail.As(err); fe != nil && fe.Code == "too_long" {
-			return Campaign{}, ErrBodyTooLong
+			return Campaign{}, ErrBodyTooLong // for SMS: one segment with the link
 		}
 		return Campaign{}, err
 	}
-	if c.Body == "" {
-		return Campaign{}, fail.InvalidField("required", "body")
-	}
-	if c.ImageURL, err = httpsURL(d.ImageURL, "imageUrl"); err != nil {
+	if c.ImageURL, err = field.HTTPS(d.ImageURL, "imageUrl"); err != nil {
 		return Campaign{}, err
 	}
 	if c.Audience, err = d.Audience.Parse(); err != nil {
@@ -205,7 +196,7 @@ func parseOffer(k Kind, o *Offer) (*Offer, error) {
 		return nil, ErrInvalidPrice // a tier we do not know
 	}
 	var err error
-	if out.PickupPlace, err = line(o.PickupPlace, MaxPlaceLen, "offer.pickupPlace"); err != nil {
+	if out.PickupPlace, err = field.Line(o.PickupPlace, MaxPlaceLen, "offer.pickupPlace", false); err != nil {
 		return nil, err
 	}
 	if out.PickupFrom.IsZero() || !out.PickupUntil.After(out.PickupFrom) ||
@@ -236,32 +227,6 @@ func (c Campaign) Cancel(by string, now time.Time) (Campaign, error) {
 	}
 	c.Status, c.CancelledBy, c.UpdatedAt = StatusCancelled, by, now.UTC().Truncate(time.Second)
 	return c, nil
-}
-
-// line checks one line of text for field: trimmed, valid UTF-8 without control characters, at
-// most max runes.
-func line(s string, max int, field string) (string, error) {
-	s = strings.TrimSpace(s)
-	switch {
-	case !utf8.ValidString(s) || strings.ContainsFunc(s, unicode.IsControl):
-		return "", fail.InvalidField("invalid_text", field)
-	case utf8.RuneCountInString(s) > max:
-		return "", fail.InvalidField("too_long", field)
-	}
-	return s, nil
-}
-
-// httpsURL accepts "" or an https URL without spaces.
-func httpsURL(s, field string) (string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return "", nil
-	}
-	if !strings.HasPrefix(s, "https://") || len(s) <= len("https://") || len(s) > MaxURLLen ||
-		strings.ContainsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
-		return "", fail.InvalidField("invalid_url", field)
-	}
-	return s, nil
 }
 
 // sortedSet returns the values sorted, each once, nil for none.

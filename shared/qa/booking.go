@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"yinling/shared/fail"
+	"yinling/shared/field"
 	"yinling/shared/i18n"
 	"yinling/shared/reminder"
 )
@@ -107,7 +108,7 @@ var (
 
 // ParseQuestion checks a question as submitted: text, a clip key, or neither.
 func ParseQuestion(text, clipKey string) (Question, error) {
-	t, err := paragraph(text, MaxQuestionLen, "question", false)
+	t, err := field.Text(text, MaxQuestionLen, "question", false)
 	if err != nil {
 		return Question{}, err
 	}

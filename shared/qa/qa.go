@@ -8,12 +8,10 @@
 package qa
 
 import (
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"yinling/shared/fail"
+	"yinling/shared/field"
 )
 
 // Doctor is a doctor a store invites to answer its members' questions.
@@ -42,7 +40,6 @@ const (
 	MaxDoctorNameLen = 40
 	MaxDoctorLineLen = 60 // title, speciality
 	MaxBioLen        = 500
-	MaxURLLen        = 500
 )
 
 // Errors about doctors.
@@ -58,59 +55,21 @@ func NewDoctor(d DoctorDraft, now time.Time) (Doctor, error) {
 		doc Doctor
 		err error
 	)
-	if doc.Name, err = line(d.Name, MaxDoctorNameLen, "name", true); err != nil {
+	if doc.Name, err = field.Line(d.Name, MaxDoctorNameLen, "name", true); err != nil {
 		return Doctor{}, err
 	}
-	if doc.Title, err = line(d.Title, MaxDoctorLineLen, "title", false); err != nil {
+	if doc.Title, err = field.Line(d.Title, MaxDoctorLineLen, "title", false); err != nil {
 		return Doctor{}, err
 	}
-	if doc.Speciality, err = line(d.Speciality, MaxDoctorLineLen, "speciality", false); err != nil {
+	if doc.Speciality, err = field.Line(d.Speciality, MaxDoctorLineLen, "speciality", false); err != nil {
 		return Doctor{}, err
 	}
-	if doc.Bio, err = paragraph(d.Bio, MaxBioLen, "bio", false); err != nil {
+	if doc.Bio, err = field.Text(d.Bio, MaxBioLen, "bio", false); err != nil {
 		return Doctor{}, err
 	}
-	if doc.PhotoURL, err = httpsURL(d.PhotoURL, "photoUrl"); err != nil {
+	if doc.PhotoURL, err = field.HTTPS(d.PhotoURL, "photoUrl"); err != nil {
 		return Doctor{}, err
 	}
 	doc.CreatedAt = now.UTC().Truncate(time.Second)
 	return doc, nil
-}
-
-// line checks one line of text for field: trimmed, valid UTF-8 without control characters, at
-// most max runes, and not empty if required.
-func line(s string, max int, field string, required bool) (string, error) {
-	return checkText(strings.TrimSpace(s), max, field, required, unicode.IsControl)
-}
-
-// paragraph checks text that may run over several lines, like line otherwise.
-func paragraph(s string, max int, field string, required bool) (string, error) {
-	s = strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n"))
-	return checkText(s, max, field, required, func(r rune) bool { return unicode.IsControl(r) && r != '\n' })
-}
-
-func checkText(s string, max int, field string, required bool, bad func(rune) bool) (string, error) {
-	switch {
-	case !utf8.ValidString(s) || strings.ContainsFunc(s, bad):
-		return "", fail.InvalidField("invalid_text", field)
-	case s == "" && required:
-		return "", fail.InvalidField("required", field)
-	case utf8.RuneCountInString(s) > max:
-		return "", fail.InvalidField("too_long", field)
-	}
-	return s, nil
-}
-
-// httpsURL accepts "" or an https URL without spaces: a photo or an online session's link is
-// opened by seniors' phones, and plain http inside WeChat warns them off.
-func httpsURL(s, field string) (string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return "", nil
-	}
-	if !strings.HasPrefix(s, "https://") || len(s) <= len("https://") || len(s) > MaxURLLen ||
-		strings.ContainsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
-		return "", fail.InvalidField("invalid_url", field)
-	}
-	return s, nil
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"yinling/shared/fail"
+	"yinling/shared/field"
 )
 
 // Session is one doctor's Q&A session at one store. Confirmed and Waiting are the table's
@@ -153,7 +154,7 @@ func NewSession(d SessionDraft, doc Doctor, tz string, now time.Time) (Session, 
 	now = now.UTC().Truncate(time.Second)
 	s := Session{DoctorID: doc.ID, Doctor: doc, TimeZone: tz, Status: SessionScheduled, CreatedAt: now, UpdatedAt: now}
 	var err error
-	if s.Title, err = line(d.Title, MaxTitleLen, "title", true); err != nil {
+	if s.Title, err = field.Line(d.Title, MaxTitleLen, "title", true); err != nil {
 		return Session{}, err
 	}
 	s.StartAt, s.EndAt = minute(d.StartAt), minute(d.EndAt)
@@ -165,7 +166,7 @@ func NewSession(d SessionDraft, doc Doctor, tz string, now time.Time) (Session, 
 	if s.ClosesAt.IsZero() {
 		s.ClosesAt = s.StartAt.Add(-DefaultCloseBefore)
 	}
-	if s.Notes, err = paragraph(d.Notes, MaxNotesLen, "notes", false); err != nil {
+	if s.Notes, err = field.Text(d.Notes, MaxNotesLen, "notes", false); err != nil {
 		return Session{}, err
 	}
 	s.RemindBefore = d.RemindBefore
@@ -195,7 +196,7 @@ func (s Session) Apply(p SessionPatch, now time.Time) (Session, error) {
 	}
 	var err error
 	if p.Title != nil {
-		if s.Title, err = line(*p.Title, MaxTitleLen, "title", true); err != nil {
+		if s.Title, err = field.Line(*p.Title, MaxTitleLen, "title", true); err != nil {
 			return Session{}, err
 		}
 	}
@@ -227,7 +228,7 @@ func (s Session) Apply(p SessionPatch, now time.Time) (Session, error) {
 		s.TargetGroups = *p.TargetGroups
 	}
 	if p.Notes != nil {
-		if s.Notes, err = paragraph(*p.Notes, MaxNotesLen, "notes", false); err != nil {
+		if s.Notes, err = field.Text(*p.Notes, MaxNotesLen, "notes", false); err != nil {
 			return Session{}, err
 		}
 	}
@@ -296,13 +297,13 @@ func (p *Place) validate() error {
 	switch p.Kind {
 	case PlaceStore:
 		p.URL = ""
-		p.Address, err = line(p.Address, MaxPlaceLen, "place.address", false)
+		p.Address, err = field.Line(p.Address, MaxPlaceLen, "place.address", false)
 	case PlaceOnline:
-		if p.URL, err = httpsURL(p.URL, "place.url"); err == nil && p.URL == "" {
+		if p.URL, err = field.HTTPS(p.URL, "place.url"); err == nil && p.URL == "" {
 			err = ErrPlaceURLRequired
 		}
 		if err == nil {
-			p.Address, err = line(p.Address, MaxPlaceLen, "place.address", false)
+			p.Address, err = field.Line(p.Address, MaxPlaceLen, "place.address", false)
 		}
 	default:
 		return ErrInvalidPlace
