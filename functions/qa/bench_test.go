@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"yinling/shared/testenv"
 )
 
 // The Q&A benchmarks run the handler on Lambda's JSON path against DynamoDB Local and report
@@ -26,11 +28,13 @@ func BenchmarkBookingCalls(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		session := f.session(1)
 		book.measure(f, func() { f.book(session, memberA, 201) })
-		cancelFree.measure(f, func() { f.do(withSession(with(readEvent(b, "cancel"), "id", session), f.sessions[memberA]), 200) })
+		cancelFree.measure(f, func() {
+			f.do(testenv.WithSession(testenv.WithParam(readEvent(b, "cancel"), "id", session), f.sessions[memberA]), 200)
+		})
 		f.book(session, memberA, 201)
 		f.book(session, memberB, 201) // waitlisted
 		cancelPromote.measure(f, func() {
-			body := f.do(withSession(with(readEvent(b, "cancel"), "id", session), f.sessions[memberA]), 200)
+			body := f.do(testenv.WithSession(testenv.WithParam(readEvent(b, "cancel"), "id", session), f.sessions[memberA]), 200)
 			if body["promoted"] != true {
 				b.Fatalf("cancel did not promote: %v", body)
 			}
@@ -87,7 +91,7 @@ func BenchmarkBookingLoad(b *testing.B) {
 			sessions := make([]string, rounds)
 			for r := range rounds {
 				sessions[r] = f.session(seats)
-				book[r] = payloads(b, with(readEvent(b, "book"), "id", sessions[r]), members, f.sessions)
+				book[r] = payloads(b, testenv.WithParam(readEvent(b, "book"), "id", sessions[r]), members, f.sessions)
 			}
 			load(b, f, clients, func(c int, lat *[]time.Duration) {
 				for r := range rounds {
@@ -104,8 +108,8 @@ func BenchmarkBookingLoad(b *testing.B) {
 	b.Run("churn", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			session := f.session(seats)
-			book := payloads(b, with(readEvent(b, "book"), "id", session), members, f.sessions)
-			cancel := payloads(b, with(readEvent(b, "cancel"), "id", session), members, f.sessions)
+			book := payloads(b, testenv.WithParam(readEvent(b, "book"), "id", session), members, f.sessions)
+			cancel := payloads(b, testenv.WithParam(readEvent(b, "cancel"), "id", session), members, f.sessions)
 			load(b, f, clients, func(c int, lat *[]time.Duration) {
 				for range rounds {
 					t0 := time.Now()
@@ -148,7 +152,7 @@ func load(b *testing.B, f *fixture, clients int, client func(c int, lat *[]time.
 // checkCounts fails the benchmark unless the session's counts are confirmed and waiting.
 func (f *fixture) checkCounts(b *testing.B, session string, confirmed, waiting int) {
 	b.Helper()
-	sess := f.do(withSession(with(readEvent(b, "session"), "id", session), f.sessions[memberA]), 200)
+	sess := f.do(testenv.WithSession(testenv.WithParam(readEvent(b, "session"), "id", session), f.sessions[memberA]), 200)
 	if sess["confirmed"] != float64(confirmed) || sess["waiting"] != float64(waiting) {
 		b.Fatalf("session %s: confirmed %v, waiting %v; want %d, %d", session, sess["confirmed"], sess["waiting"], confirmed, waiting)
 	}
@@ -159,7 +163,7 @@ func payloads(b *testing.B, req events.APIGatewayV2HTTPRequest, members []string
 	b.Helper()
 	out := make([][]byte, len(members))
 	for i, m := range members {
-		p, err := json.Marshal(withSession(req, sessions[m]))
+		p, err := json.Marshal(testenv.WithSession(req, sessions[m]))
 		if err != nil {
 			b.Fatal(err)
 		}

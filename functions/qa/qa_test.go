@@ -242,13 +242,13 @@ func (f *fixture) session(capacity int, targets ...string) string {
 		"endAt": "2026-11-25T03:00:00Z", "place": map[string]any{"kind": "store", "address": "二楼活动室"},
 		"capacity": capacity, "targetGroups": targets}
 	b, _ := json.Marshal(draft)
-	return f.do(withBody(readEvent(f.t, "staff-create-session"), string(b)), 201)["id"].(string)
+	return f.do(testenv.WithBody(readEvent(f.t, "staff-create-session"), string(b)), 201)["id"].(string)
 }
 
 // book books session for a member as they would, answering 201 (or want).
 func (f *fixture) book(session, memberID string, want int) map[string]any {
 	f.t.Helper()
-	return f.do(withSession(with(readEvent(f.t, "book"), "id", session), f.sessions[memberID]), want)
+	return f.do(testenv.WithSession(testenv.WithParam(readEvent(f.t, "book"), "id", session), f.sessions[memberID]), want)
 }
 
 // reminders are a member's reminders of a session, oldest first.
@@ -290,40 +290,6 @@ func (f *fixture) dynamoCalls() int {
 		}
 	}
 	return n
-}
-
-func withSession(req events.APIGatewayV2HTTPRequest, token string) events.APIGatewayV2HTTPRequest {
-	req.Cookies = []string{"yl_session=" + token}
-	return req
-}
-
-// with sets a path parameter, in the path as well.
-func with(req events.APIGatewayV2HTTPRequest, param, value string) events.APIGatewayV2HTTPRequest {
-	params := map[string]string{}
-	for k, v := range req.PathParameters {
-		params[k] = v
-	}
-	params[param] = value
-	req.PathParameters = params
-	path := req.RouteKey[strings.Index(req.RouteKey, " ")+1:]
-	for k, v := range params {
-		path = strings.ReplaceAll(path, "{"+k+"}", v)
-	}
-	req.RawPath, req.RequestContext.HTTP.Path = path, path
-	return req
-}
-
-func withBody(req events.APIGatewayV2HTTPRequest, body string) events.APIGatewayV2HTTPRequest {
-	req.Body = body
-	return req
-}
-
-func errCode(body map[string]any) (code, field, message string) {
-	e, _ := body["error"].(map[string]any)
-	code, _ = e["code"].(string)
-	field, _ = e["field"].(string)
-	message, _ = e["message"].(string)
-	return code, field, message
 }
 
 // pageToken is the token at the end of a booking's link.
@@ -389,7 +355,7 @@ func TestStaffSchedules(t *testing.T) {
 	if past := f.do(readEvent(t, "staff-past-sessions"), 200)["sessions"].([]any); len(past) != 0 {
 		t.Errorf("past sessions = %v", past)
 	}
-	one := f.do(with(readEvent(t, "staff-session"), "id", s["id"].(string)), 200)
+	one := f.do(testenv.WithParam(readEvent(t, "staff-session"), "id", s["id"].(string)), 200)
 	if len(one["bookings"].([]any)) != 0 || obj(one["session"])["id"] != s["id"] {
 		t.Errorf("staff session = %v", one)
 	}
@@ -403,7 +369,7 @@ func TestBookingWaitlistAndPromotion(t *testing.T) {
 	id := f.session(1)
 
 	f.calls.Reset()
-	list := f.do(withSession(readEvent(t, "sessions"), f.sessions[memberA]), 200)["sessions"].([]any)
+	list := f.do(testenv.WithSession(readEvent(t, "sessions"), f.sessions[memberA]), 200)["sessions"].([]any)
 	if len(list) != 1 || obj(list[0])["seatsLeft"] != 1.0 || obj(list[0])["bookable"] != true || obj(list[0])["my"] != nil {
 		t.Fatalf("sessions before booking = %v", list)
 	}
@@ -459,14 +425,14 @@ func TestBookingWaitlistAndPromotion(t *testing.T) {
 	if rs := f.reminders(memberB, id); len(rs) != 0 {
 		t.Errorf("a place on the waitlist made reminders: %v", summarize(rs))
 	}
-	mine := f.do(withSession(readEvent(t, "my-bookings"), f.sessions[memberD]), 200)["bookings"].([]any)
+	mine := f.do(testenv.WithSession(readEvent(t, "my-bookings"), f.sessions[memberD]), 200)["bookings"].([]any)
 	if len(mine) != 1 || obj(mine[0])["status"] != "waitlisted" || obj(mine[0])["position"] != 2.0 ||
 		obj(mine[0])["when"] != "11月25日 周三 上午9:30" || obj(mine[0])["doctor"] != "张医生" {
 		t.Errorf("D's bookings = %v", mine)
 	}
 
 	f.calls.Reset()
-	cancelled := f.do(withSession(with(readEvent(t, "cancel"), "id", id), f.sessions[memberA]), 200)
+	cancelled := f.do(testenv.WithSession(testenv.WithParam(readEvent(t, "cancel"), "id", id), f.sessions[memberA]), 200)
 	t.Logf("a cancellation that promotes made these AWS calls:\n%s", f.calls.Snapshot())
 	if n := f.dynamoCalls(); n > 4 {
 		t.Errorf("cancelling with a promotion made %d DynamoDB calls, want ≤ 4 (member session, session and "+
@@ -489,15 +455,15 @@ func TestBookingWaitlistAndPromotion(t *testing.T) {
 	if diff := cmp.Diff(want, summarize(f.reminders(memberB, id))); diff != "" {
 		t.Errorf("B's reminders after the promotion (-want +got):\n%s", diff)
 	}
-	seen := f.do(withSession(with(readEvent(t, "session"), "id", id), f.sessions[memberB]), 200)
+	seen := f.do(testenv.WithSession(testenv.WithParam(readEvent(t, "session"), "id", id), f.sessions[memberB]), 200)
 	if my := obj(seen["my"]); my["status"] != "confirmed" || my["promotedAt"] == nil {
 		t.Errorf("B's booking after the promotion = %v", my)
 	}
-	if d := obj(f.do(withSession(readEvent(t, "sessions"), f.sessions[memberD]), 200)["sessions"].([]any)[0])["my"]; obj(d)["position"] != 1.0 {
+	if d := obj(f.do(testenv.WithSession(readEvent(t, "sessions"), f.sessions[memberD]), 200)["sessions"].([]any)[0])["my"]; obj(d)["position"] != 1.0 {
 		t.Errorf("D's place after the promotion = %v", d)
 	}
 
-	staff := f.do(with(readEvent(t, "staff-session"), "id", id), 200)
+	staff := f.do(testenv.WithParam(readEvent(t, "staff-session"), "id", id), 200)
 	var rows []string
 	for _, x := range staff["bookings"].([]any) {
 		b := obj(x)
@@ -518,7 +484,7 @@ func TestTargetGroups(t *testing.T) {
 	quiet := f.session(5, quietGroupID)
 	everyone := f.session(5)
 	var listed []string
-	for _, x := range f.do(withSession(readEvent(t, "sessions"), f.sessions[memberA]), 200)["sessions"].([]any) {
+	for _, x := range f.do(testenv.WithSession(readEvent(t, "sessions"), f.sessions[memberA]), 200)["sessions"].([]any) {
 		listed = append(listed, obj(x)["id"].(string))
 	}
 	want := []string{forUs, everyone}
@@ -529,11 +495,11 @@ func TestTargetGroups(t *testing.T) {
 	}
 	f.book(forUs, memberA, 201)
 	before := f.items()
-	resp, body := f.invoke(withSession(with(readEvent(t, "book"), "id", quiet), f.sessions[memberA]))
-	if code, _, _ := errCode(body); resp.StatusCode != 403 || code != "session_not_for_you" || f.items() != before {
+	resp, body := f.invoke(testenv.WithSession(testenv.WithParam(readEvent(t, "book"), "id", quiet), f.sessions[memberA]))
+	if code, _, _ := testenv.ErrorOf(body); resp.StatusCode != 403 || code != "session_not_for_you" || f.items() != before {
 		t.Errorf("booking another group's session: %d %s", resp.StatusCode, resp.Body)
 	}
-	if list := f.do(withSession(readEvent(t, "sessions"), f.sessions[memberE]), 200)["sessions"].([]any); len(list) != 0 {
+	if list := f.do(testenv.WithSession(readEvent(t, "sessions"), f.sessions[memberE]), 200)["sessions"].([]any); len(list) != 0 {
 		t.Errorf("another store's member sees %v", list)
 	}
 }
@@ -543,7 +509,7 @@ func TestTargetGroups(t *testing.T) {
 func TestFamily(t *testing.T) {
 	f := newFixture(t)
 	id := f.session(2)
-	booked := f.do(withBody(with(readEvent(t, "family-book"), "token", f.helper),
+	booked := f.do(testenv.WithBody(testenv.WithParam(readEvent(t, "family-book"), "token", f.helper),
 		`{"sessionId":"`+id+`","question":"妈妈晚上睡不好，降压药能换到早上吃吗？"}`), 201)
 	b := obj(booked["booking"])
 	if booked["status"] != "confirmed" || b["via"] != "family" || b["memberId"] != memberA {
@@ -560,16 +526,16 @@ func TestFamily(t *testing.T) {
 		}
 	}
 	for tok, withLink := range map[string]bool{f.viewer: false, f.helper: true} {
-		bs := f.do(with(readEvent(t, "family-bookings"), "token", tok), 200)["bookings"].([]any)
+		bs := f.do(testenv.WithParam(readEvent(t, "family-bookings"), "token", tok), 200)["bookings"].([]any)
 		if len(bs) != 1 || (obj(bs[0])["link"] != nil) != withLink {
 			t.Errorf("family bookings (helper %v) = %v", withLink, bs)
 		}
-		ss := f.do(with(readEvent(t, "family-sessions"), "token", tok), 200)["sessions"].([]any)
+		ss := f.do(testenv.WithParam(readEvent(t, "family-sessions"), "token", tok), 200)["sessions"].([]any)
 		if len(ss) != 1 || obj(obj(ss[0])["my"])["status"] != "confirmed" || (obj(obj(ss[0])["my"])["link"] != nil) != withLink {
 			t.Errorf("family sessions (helper %v) = %v", withLink, ss)
 		}
 	}
-	cancelled := f.do(with(with(readEvent(t, "family-cancel"), "token", f.helper), "sessionId", id), 200)
+	cancelled := f.do(testenv.WithParam(testenv.WithParam(readEvent(t, "family-cancel"), "token", f.helper), "sessionId", id), 200)
 	if obj(cancelled["booking"])["cancelledVia"] != "family" || cancelled["promoted"] != false {
 		t.Errorf("family cancel = %v", cancelled)
 	}
@@ -580,19 +546,19 @@ func TestBookingPage(t *testing.T) {
 	f := newFixture(t)
 	id := f.session(2)
 	token := pageToken(t, obj(f.book(id, memberA, 201)["booking"]))
-	page := f.do(with(readEvent(t, "page"), "token", token), 200)
+	page := f.do(testenv.WithParam(readEvent(t, "page"), "token", token), 200)
 	if page["memberName"] != "张秀英" || obj(page["session"])["title"] != "高血压健康讲座" ||
 		obj(page["booking"])["status"] != "confirmed" || obj(page["booking"])["link"] == nil {
 		t.Errorf("page = %v", page)
 	}
-	cancelled := f.do(with(readEvent(t, "page-cancel"), "token", token), 200)
+	cancelled := f.do(testenv.WithParam(readEvent(t, "page-cancel"), "token", token), 200)
 	if obj(cancelled["booking"])["status"] != "cancelled" || obj(cancelled["booking"])["cancelledVia"] != "member" {
 		t.Errorf("cancelled from the page = %v", cancelled)
 	}
-	if page := f.do(with(readEvent(t, "page"), "token", token), 200); obj(page["booking"])["status"] != "cancelled" {
+	if page := f.do(testenv.WithParam(readEvent(t, "page"), "token", token), 200); obj(page["booking"])["status"] != "cancelled" {
 		t.Errorf("page after cancelling = %v", page)
 	}
-	if s := obj(f.do(with(readEvent(t, "staff-session"), "id", id), 200)["session"]); s["confirmed"] != 0.0 {
+	if s := obj(f.do(testenv.WithParam(readEvent(t, "staff-session"), "id", id), 200)["session"]); s["confirmed"] != 0.0 {
 		t.Errorf("the seat did not come free: %v", s)
 	}
 }
@@ -608,15 +574,15 @@ func TestCapacity(t *testing.T) {
 		t.Fatalf("D = %v", w)
 	}
 	before := f.items()
-	resp, body := f.invoke(withBody(with(readEvent(t, "staff-update-session"), "id", id), `{"capacity":1}`))
-	if code, field, _ := errCode(body); resp.StatusCode != 409 || code != "capacity_below_bookings" || field != "capacity" {
+	resp, body := f.invoke(testenv.WithBody(testenv.WithParam(readEvent(t, "staff-update-session"), "id", id), `{"capacity":1}`))
+	if code, field, _ := testenv.ErrorOf(body); resp.StatusCode != 409 || code != "capacity_below_bookings" || field != "capacity" {
 		t.Errorf("capacity below the seats: %d %s", resp.StatusCode, resp.Body)
 	}
-	if s := obj(f.do(with(readEvent(t, "staff-session"), "id", id), 200)["session"]); s["capacity"] != 2.0 || f.items() != before {
+	if s := obj(f.do(testenv.WithParam(readEvent(t, "staff-session"), "id", id), 200)["session"]); s["capacity"] != 2.0 || f.items() != before {
 		t.Errorf("after a refused change: %v (items %d → %d)", s, before, f.items())
 	}
 
-	raised := f.do(with(readEvent(t, "staff-update-session"), "id", id), 200)
+	raised := f.do(testenv.WithParam(readEvent(t, "staff-update-session"), "id", id), 200)
 	if raised["capacity"] != 3.0 || raised["confirmed"] != 3.0 || raised["waiting"] != 0.0 {
 		t.Errorf("raised = %v", raised)
 	}
@@ -635,7 +601,7 @@ func TestCancelSession(t *testing.T) {
 	id := f.session(1)
 	f.book(id, memberA, 201)
 	f.book(id, memberB, 201)
-	out := f.do(with(readEvent(t, "staff-cancel-session"), "id", id), 200)
+	out := f.do(testenv.WithParam(readEvent(t, "staff-cancel-session"), "id", id), 200)
 	if out["notified"] != 2.0 || obj(out["session"])["status"] != "cancelled" || obj(out["session"])["bookable"] != false {
 		t.Errorf("cancel = %v", out)
 	}
@@ -649,14 +615,14 @@ func TestCancelSession(t *testing.T) {
 			t.Errorf("%s's reminders (-want +got):\n%s", m, diff)
 		}
 	}
-	if list := f.do(withSession(readEvent(t, "sessions"), f.sessions[memberA]), 200)["sessions"].([]any); len(list) != 0 {
+	if list := f.do(testenv.WithSession(readEvent(t, "sessions"), f.sessions[memberA]), 200)["sessions"].([]any); len(list) != 0 {
 		t.Errorf("a cancelled session is still offered: %v", list)
 	}
-	mine := f.do(withSession(readEvent(t, "my-bookings"), f.sessions[memberB]), 200)["bookings"].([]any)
+	mine := f.do(testenv.WithSession(readEvent(t, "my-bookings"), f.sessions[memberB]), 200)["bookings"].([]any)
 	if len(mine) != 1 || obj(mine[0])["status"] != "cancelled" {
 		t.Errorf("B's bookings = %v", mine)
 	}
-	if again := f.do(with(readEvent(t, "staff-cancel-session"), "id", id), 200); again["notified"] != 0.0 {
+	if again := f.do(testenv.WithParam(readEvent(t, "staff-cancel-session"), "id", id), 200); again["notified"] != 0.0 {
 		t.Errorf("cancelling again = %v", again)
 	}
 }
@@ -666,9 +632,9 @@ func TestAttendance(t *testing.T) {
 	f := newFixture(t)
 	id := f.session(2)
 	f.book(id, memberA, 201)
-	req := with(readEvent(t, "staff-change-booking"), "id", id)
+	req := testenv.WithParam(readEvent(t, "staff-change-booking"), "id", id)
 	resp, body := f.invoke(req)
-	if code, _, _ := errCode(body); resp.StatusCode != 409 || code != "session_not_started" {
+	if code, _, _ := testenv.ErrorOf(body); resp.StatusCode != 409 || code != "session_not_started" {
 		t.Errorf("attendance before the start: %d %s", resp.StatusCode, resp.Body)
 	}
 	f.now = time.Date(2026, 11, 25, 1, 40, 0, 0, time.UTC)
@@ -676,15 +642,15 @@ func TestAttendance(t *testing.T) {
 	if b["attendance"] != "attended" || b["memberName"] != "张秀英" || b["rank"] != 0.0 {
 		t.Errorf("attended = %v", b)
 	}
-	if ranked := f.do(withBody(req, `{"rank":1}`), 200); ranked["rank"] != 1.0 || ranked["attendance"] != "attended" {
+	if ranked := f.do(testenv.WithBody(req, `{"rank":1}`), 200); ranked["rank"] != 1.0 || ranked["attendance"] != "attended" {
 		t.Errorf("ranked = %v", ranked)
 	}
 	past := f.do(readEvent(t, "staff-past-sessions"), 200)["sessions"].([]any)
 	if len(past) != 1 || obj(past[0])["attended"] != 1.0 {
 		t.Errorf("past sessions = %v", past)
 	}
-	resp, body = f.invoke(withSession(with(readEvent(t, "cancel"), "id", id), f.sessions[memberA]))
-	if code, _, _ := errCode(body); resp.StatusCode != 409 || code != "session_past" {
+	resp, body = f.invoke(testenv.WithSession(testenv.WithParam(readEvent(t, "cancel"), "id", id), f.sessions[memberA]))
+	if code, _, _ := testenv.ErrorOf(body); resp.StatusCode != 409 || code != "session_past" {
 		t.Errorf("cancelling after the start: %d %s", resp.StatusCode, resp.Body)
 	}
 }
@@ -714,36 +680,36 @@ func TestRefusalsChangeNothing(t *testing.T) {
 		{"online without a link", readEvent(t, "staff-create-session-online-no-url"), 400, "online_url_required", "place.url"},
 		{"closes after the start", readEvent(t, "staff-create-session-closes-after-start"), 400, "invalid_booking_window", "closesAt"},
 		{"another store's group", readEvent(t, "staff-create-session-unknown-group"), 400, "group_not_found", "targetGroups"},
-		{"start not a time", withBody(readEvent(t, "staff-create-session"), `{"doctorId":"`+doctorID+`","title":"讲座","startAt":"明天","endAt":"2026-11-25T03:00:00Z","place":{"kind":"store"},"capacity":2}`), 400, "invalid_start", "startAt"},
-		{"plain http photo", withBody(readEvent(t, "staff-create-doctor"), `{"name":"王医生","photoUrl":"http://x.example/p.jpg"}`), 400, "invalid_url", "photoUrl"},
+		{"start not a time", testenv.WithBody(readEvent(t, "staff-create-session"), `{"doctorId":"`+doctorID+`","title":"讲座","startAt":"明天","endAt":"2026-11-25T03:00:00Z","place":{"kind":"store"},"capacity":2}`), 400, "invalid_start", "startAt"},
+		{"plain http photo", testenv.WithBody(readEvent(t, "staff-create-doctor"), `{"name":"王医生","photoUrl":"http://x.example/p.jpg"}`), 400, "invalid_url", "photoUrl"},
 		{"no staff token", readEvent(t, "staff-create-session-no-token"), 401, "unauthorized", ""},
-		{"another store's session", with(readEvent(t, "staff-session-other-store"), "id", open), 404, "session_not_found", ""},
-		{"not a session id", with(readEvent(t, "staff-session"), "id", "x"), 404, "session_not_found", ""},
-		{"lower than the seats taken", withBody(with(readEvent(t, "staff-update-session"), "id", open), `{"capacity":1}`), 409, "capacity_below_bookings", "capacity"},
-		{"move a booked session", withBody(with(readEvent(t, "staff-update-session"), "id", open), `{"startAt":"2026-11-26T01:30:00Z","endAt":"2026-11-26T03:00:00Z"}`), 409, "session_has_bookings", "startAt"},
-		{"empty patch", withBody(with(readEvent(t, "staff-update-session"), "id", open), `{}`), 400, "empty_update", ""},
-		{"the doctor in a patch", withBody(with(readEvent(t, "staff-update-session"), "id", open), `{"doctorId":"`+doctorID+`"}`), 400, "unknown_field", "doctorId"},
-		{"attendance before the start", with(readEvent(t, "staff-change-booking"), "id", open), 409, "session_not_started", "attendance"},
-		{"attendance unknown", withBody(with(readEvent(t, "staff-change-booking"), "id", open), `{"attendance":"late"}`), 400, "invalid_attendance", "attendance"},
-		{"rank too high", withBody(with(readEvent(t, "staff-change-booking"), "id", open), `{"rank":1000}`), 400, "invalid_rank", "rank"},
-		{"duplicate of nobody", withBody(with(readEvent(t, "staff-change-booking"), "id", open), `{"duplicateOf":"`+memberD+`"}`), 400, "invalid_duplicate", "duplicateOf"},
-		{"no booking", withBody(with(with(readEvent(t, "staff-change-booking"), "id", open), "memberId", memberD), `{"rank":1}`), 404, "booking_not_found", ""},
+		{"another store's session", testenv.WithParam(readEvent(t, "staff-session-other-store"), "id", open), 404, "session_not_found", ""},
+		{"not a session id", testenv.WithParam(readEvent(t, "staff-session"), "id", "x"), 404, "session_not_found", ""},
+		{"lower than the seats taken", testenv.WithBody(testenv.WithParam(readEvent(t, "staff-update-session"), "id", open), `{"capacity":1}`), 409, "capacity_below_bookings", "capacity"},
+		{"move a booked session", testenv.WithBody(testenv.WithParam(readEvent(t, "staff-update-session"), "id", open), `{"startAt":"2026-11-26T01:30:00Z","endAt":"2026-11-26T03:00:00Z"}`), 409, "session_has_bookings", "startAt"},
+		{"empty patch", testenv.WithBody(testenv.WithParam(readEvent(t, "staff-update-session"), "id", open), `{}`), 400, "empty_update", ""},
+		{"the doctor in a patch", testenv.WithBody(testenv.WithParam(readEvent(t, "staff-update-session"), "id", open), `{"doctorId":"`+doctorID+`"}`), 400, "unknown_field", "doctorId"},
+		{"attendance before the start", testenv.WithParam(readEvent(t, "staff-change-booking"), "id", open), 409, "session_not_started", "attendance"},
+		{"attendance unknown", testenv.WithBody(testenv.WithParam(readEvent(t, "staff-change-booking"), "id", open), `{"attendance":"late"}`), 400, "invalid_attendance", "attendance"},
+		{"rank too high", testenv.WithBody(testenv.WithParam(readEvent(t, "staff-change-booking"), "id", open), `{"rank":1000}`), 400, "invalid_rank", "rank"},
+		{"duplicate of nobody", testenv.WithBody(testenv.WithParam(readEvent(t, "staff-change-booking"), "id", open), `{"duplicateOf":"`+memberD+`"}`), 400, "invalid_duplicate", "duplicateOf"},
+		{"no booking", testenv.WithBody(testenv.WithParam(testenv.WithParam(readEvent(t, "staff-change-booking"), "id", open), "memberId", memberD), `{"rank":1}`), 404, "booking_not_found", ""},
 
-		{"no member session", with(readEvent(t, "book"), "id", open), 401, "session_required", ""},
-		{"question too long", withSession(withBody(with(readEvent(t, "book"), "id", open), `{"question":"`+strings.Repeat("问", 301)+`"}`), a), 400, "too_long", "question"},
-		{"unknown field", withSession(withBody(with(readEvent(t, "book"), "id", open), `{"nope":1}`), a), 400, "unknown_field", "nope"},
-		{"clip never uploaded", withSession(withBody(with(readEvent(t, "book"), "id", open), `{"questionClipKey":"uploads/`+storeID+`/`+ids.New()+`.webm"}`), f.sessions[memberD]), 404, "clip_not_found", ""},
-		{"unknown session", withSession(with(readEvent(t, "book"), "id", ids.New()), a), 404, "session_not_found", ""},
-		{"another store's session", withSession(with(readEvent(t, "book"), "id", open), f.sessions[memberE]), 404, "session_not_found", ""},
-		{"not an id", withSession(with(readEvent(t, "session"), "id", "x"), a), 404, "session_not_found", ""},
-		{"nothing to cancel", withSession(with(readEvent(t, "cancel"), "id", open), f.sessions[memberD]), 404, "booking_not_found", ""},
-		{"phone not verified", withBody(with(readEvent(t, "family-book"), "token", f.helperC), `{"sessionId":"`+open+`"}`), 403, "phone_not_verified", ""},
-		{"view scope books", withBody(with(readEvent(t, "family-book"), "token", f.viewer), `{"sessionId":"`+open+`"}`), 403, "forbidden", ""},
-		{"view scope cancels", with(with(readEvent(t, "family-cancel"), "token", f.viewer), "sessionId", open), 403, "forbidden", ""},
-		{"garbage family link", with(readEvent(t, "family-sessions"), "token", "garbage"), 404, "family_link_not_found", ""},
-		{"garbage page token", with(readEvent(t, "page"), "token", "garbage"), 404, "booking_not_found", ""},
-		{"unknown page token", with(readEvent(t, "page"), "token", unknownToken), 404, "booking_not_found", ""},
-		{"unknown page token cancels", with(readEvent(t, "page-cancel"), "token", unknownToken), 404, "booking_not_found", ""},
+		{"no member session", testenv.WithParam(readEvent(t, "book"), "id", open), 401, "session_required", ""},
+		{"question too long", testenv.WithSession(testenv.WithBody(testenv.WithParam(readEvent(t, "book"), "id", open), `{"question":"`+strings.Repeat("问", 301)+`"}`), a), 400, "too_long", "question"},
+		{"unknown field", testenv.WithSession(testenv.WithBody(testenv.WithParam(readEvent(t, "book"), "id", open), `{"nope":1}`), a), 400, "unknown_field", "nope"},
+		{"clip never uploaded", testenv.WithSession(testenv.WithBody(testenv.WithParam(readEvent(t, "book"), "id", open), `{"questionClipKey":"uploads/`+storeID+`/`+ids.New()+`.webm"}`), f.sessions[memberD]), 404, "clip_not_found", ""},
+		{"unknown session", testenv.WithSession(testenv.WithParam(readEvent(t, "book"), "id", ids.New()), a), 404, "session_not_found", ""},
+		{"another store's session", testenv.WithSession(testenv.WithParam(readEvent(t, "book"), "id", open), f.sessions[memberE]), 404, "session_not_found", ""},
+		{"not an id", testenv.WithSession(testenv.WithParam(readEvent(t, "session"), "id", "x"), a), 404, "session_not_found", ""},
+		{"nothing to cancel", testenv.WithSession(testenv.WithParam(readEvent(t, "cancel"), "id", open), f.sessions[memberD]), 404, "booking_not_found", ""},
+		{"phone not verified", testenv.WithBody(testenv.WithParam(readEvent(t, "family-book"), "token", f.helperC), `{"sessionId":"`+open+`"}`), 403, "phone_not_verified", ""},
+		{"view scope books", testenv.WithBody(testenv.WithParam(readEvent(t, "family-book"), "token", f.viewer), `{"sessionId":"`+open+`"}`), 403, "forbidden", ""},
+		{"view scope cancels", testenv.WithParam(testenv.WithParam(readEvent(t, "family-cancel"), "token", f.viewer), "sessionId", open), 403, "forbidden", ""},
+		{"garbage family link", testenv.WithParam(readEvent(t, "family-sessions"), "token", "garbage"), 404, "family_link_not_found", ""},
+		{"garbage page token", testenv.WithParam(readEvent(t, "page"), "token", "garbage"), 404, "booking_not_found", ""},
+		{"unknown page token", testenv.WithParam(readEvent(t, "page"), "token", unknownToken), 404, "booking_not_found", ""},
+		{"unknown page token cancels", testenv.WithParam(readEvent(t, "page-cancel"), "token", unknownToken), 404, "booking_not_found", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -753,7 +719,7 @@ func TestRefusalsChangeNothing(t *testing.T) {
 			if resp.StatusCode != tt.status {
 				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, tt.status, resp.Body)
 			}
-			code, field, msg := errCode(body)
+			code, field, msg := testenv.ErrorOf(body)
 			if code != tt.code || field != tt.field {
 				t.Errorf("error = %s (%s), want %s (%s)", code, field, tt.code, tt.field)
 			}

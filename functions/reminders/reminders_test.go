@@ -266,40 +266,6 @@ func (f *fixture) dispatch(store, id string) time.Time {
 	return occ
 }
 
-func withSession(req events.APIGatewayV2HTTPRequest, token string) events.APIGatewayV2HTTPRequest {
-	req.Cookies = []string{"yl_session=" + token}
-	return req
-}
-
-// with sets a path parameter, in the path as well.
-func with(req events.APIGatewayV2HTTPRequest, param, value string) events.APIGatewayV2HTTPRequest {
-	params := map[string]string{}
-	for k, v := range req.PathParameters {
-		params[k] = v
-	}
-	params[param] = value
-	req.PathParameters = params
-	path := req.RouteKey[strings.Index(req.RouteKey, " ")+1:]
-	for k, v := range params {
-		path = strings.ReplaceAll(path, "{"+k+"}", v)
-	}
-	req.RawPath, req.RequestContext.HTTP.Path = path, path
-	return req
-}
-
-func withBody(req events.APIGatewayV2HTTPRequest, body string) events.APIGatewayV2HTTPRequest {
-	req.Body = body
-	return req
-}
-
-func errCode(body map[string]any) (code, field, message string) {
-	e, _ := body["error"].(map[string]any)
-	code, _ = e["code"].(string)
-	field, _ = e["field"].(string)
-	message, _ = e["message"].(string)
-	return code, field, message
-}
-
 // pageToken is the token at the end of a reminder's link.
 func pageToken(t testing.TB, body map[string]any) string {
 	t.Helper()
@@ -318,7 +284,7 @@ func TestMemberReminders(t *testing.T) {
 	a := f.sessions[memberA]
 
 	f.calls.Reset()
-	created := f.do(withSession(readEvent(t, "me-create"), a), 201)
+	created := f.do(testenv.WithSession(readEvent(t, "me-create"), a), 201)
 	if n := f.calls.Total(); n > 4 {
 		t.Errorf("create made %d AWS calls, want ≤ 4 (session, member, count, transaction):\n%s", n, f.calls.Snapshot())
 	}
@@ -332,23 +298,23 @@ func TestMemberReminders(t *testing.T) {
 	pageToken(t, created)
 
 	// Another zone, an hour written "7:30", weekdays as people number them.
-	en := f.do(withSession(readEvent(t, "me-create-event-en"), a), 201)
+	en := f.do(testenv.WithSession(readEvent(t, "me-create-event-en"), a), 201)
 	enRule := en["rule"].(map[string]any)
 	if enRule["at"] != "07:30" || enRule["timeZone"] != "Europe/London" || en["nextAt"] != "2026-11-26T07:30:00Z" ||
 		len(enRule["weekdays"].([]any)) != 2 || enRule["weekdays"].([]any)[1] != 4.0 || enRule["until"] != "2026-12-31" {
 		t.Errorf("weekly reminder = %v", en)
 	}
 
-	list := f.do(withSession(readEvent(t, "me-list"), a), 200)
+	list := f.do(testenv.WithSession(readEvent(t, "me-list"), a), 200)
 	if rs := list["reminders"].([]any); len(rs) != 2 || rs[0].(map[string]any)["id"] != id {
 		t.Errorf("list = %v", list)
 	}
 
-	paused := f.do(withSession(with(readEvent(t, "me-update"), "id", id), a), 200)
+	paused := f.do(testenv.WithSession(testenv.WithParam(readEvent(t, "me-update"), "id", id), a), 200)
 	if paused["status"] != "paused" || paused["nextAt"] != nil || paused["updatedVia"] != "member" {
 		t.Errorf("paused = %v", paused)
 	}
-	resumed := f.do(withSession(withBody(with(readEvent(t, "me-update"), "id", id), `{"status":"active"}`), a), 200)
+	resumed := f.do(testenv.WithSession(testenv.WithBody(testenv.WithParam(readEvent(t, "me-update"), "id", id), `{"status":"active"}`), a), 200)
 	if resumed["status"] != "active" || resumed["nextAt"] != "2026-11-24T00:00:00Z" {
 		t.Errorf("resumed = %v", resumed)
 	}
@@ -357,10 +323,10 @@ func TestMemberReminders(t *testing.T) {
 	before := f.reminder(storeID, id)
 	for _, who := range []string{memberB, memberE} {
 		for _, req := range []events.APIGatewayV2HTTPRequest{
-			with(readEvent(t, "me-update"), "id", id), with(readEvent(t, "me-cancel"), "id", id),
+			testenv.WithParam(readEvent(t, "me-update"), "id", id), testenv.WithParam(readEvent(t, "me-cancel"), "id", id),
 		} {
-			resp, body := f.invoke(withSession(req, f.sessions[who]))
-			if code, _, _ := errCode(body); resp.StatusCode != 404 || code != "reminder_not_found" {
+			resp, body := f.invoke(testenv.WithSession(req, f.sessions[who]))
+			if code, _, _ := testenv.ErrorOf(body); resp.StatusCode != 404 || code != "reminder_not_found" {
 				t.Errorf("%s by %s: %d %s, want 404 reminder_not_found", req.RouteKey, who, resp.StatusCode, resp.Body)
 			}
 		}
@@ -368,17 +334,17 @@ func TestMemberReminders(t *testing.T) {
 	if after := f.reminder(storeID, id); !after.UpdatedAt.Equal(before.UpdatedAt) || after.Status != before.Status {
 		t.Errorf("another senior changed the reminder: %+v → %+v", before, after)
 	}
-	if list := f.do(withSession(readEvent(t, "me-list"), f.sessions[memberB]), 200); len(list["reminders"].([]any)) != 0 {
+	if list := f.do(testenv.WithSession(readEvent(t, "me-list"), f.sessions[memberB]), 200); len(list["reminders"].([]any)) != 0 {
 		t.Errorf("B sees A's reminders: %v", list)
 	}
 
-	f.do(withSession(with(readEvent(t, "me-cancel"), "id", id), a), 204)
+	f.do(testenv.WithSession(testenv.WithParam(readEvent(t, "me-cancel"), "id", id), a), 204)
 	if r := f.reminder(storeID, id); r.Status != reminder.StatusCancelled || !r.NextAt.IsZero() || r.UpdatedVia != reminder.ViaMember {
 		t.Errorf("cancelled reminder = %+v", r)
 	}
-	f.do(withSession(with(readEvent(t, "me-cancel"), "id", id), a), 204) // again: done already
-	resp, body := f.invoke(withSession(with(readEvent(t, "me-update"), "id", id), a))
-	if code, _, _ := errCode(body); resp.StatusCode != 409 || code != "reminder_cancelled" {
+	f.do(testenv.WithSession(testenv.WithParam(readEvent(t, "me-cancel"), "id", id), a), 204) // again: done already
+	resp, body := f.invoke(testenv.WithSession(testenv.WithParam(readEvent(t, "me-update"), "id", id), a))
+	if code, _, _ := testenv.ErrorOf(body); resp.StatusCode != 409 || code != "reminder_cancelled" {
 		t.Errorf("pausing a cancelled reminder: %d %s", resp.StatusCode, resp.Body)
 	}
 }
@@ -387,9 +353,9 @@ func TestMemberReminders(t *testing.T) {
 // and changes nothing in the table.
 func TestRefusalsChangeNothing(t *testing.T) {
 	f := newFixture(t)
-	existing := f.do(withSession(readEvent(t, "me-create"), f.sessions[memberA]), 201)["id"].(string)
-	othersReminder := f.do(withSession(readEvent(t, "me-create"), f.sessions[memberE]), 201)["id"].(string)
-	never := f.do(withSession(readEvent(t, "me-create"), f.sessions[memberA]), 201)
+	existing := f.do(testenv.WithSession(readEvent(t, "me-create"), f.sessions[memberA]), 201)["id"].(string)
+	othersReminder := f.do(testenv.WithSession(readEvent(t, "me-create"), f.sessions[memberE]), 201)["id"].(string)
+	never := f.do(testenv.WithSession(readEvent(t, "me-create"), f.sessions[memberA]), 201)
 	neverToken := pageToken(t, never)
 	a, b := f.sessions[memberA], f.sessions[memberB]
 
@@ -400,50 +366,50 @@ func TestRefusalsChangeNothing(t *testing.T) {
 		code   string
 		field  string
 	}{
-		{"invalid time", withSession(readEvent(t, "me-create-bad-time"), a), 400, "invalid_time", "rule.at"},
-		{"invalid zone", withSession(readEvent(t, "me-create-bad-zone"), a), 400, "invalid_time_zone", "rule.timeZone"},
-		{"weekday 8", withSession(readEvent(t, "me-create-bad-weekday"), a), 400, "invalid_recurrence", "rule.weekdays"},
-		{"hourly", withSession(readEvent(t, "me-create-bad-freq"), a), 400, "invalid_recurrence", "rule.freq"},
-		{"30 February", withSession(readEvent(t, "me-create-bad-date"), a), 400, "invalid_date", "rule.start"},
-		{"once, in the past", withSession(readEvent(t, "me-create-past"), a), 400, "no_occurrence", "rule"},
-		{"unknown kind", withSession(readEvent(t, "me-create-bad-kind"), a), 400, "invalid_kind", "kind"},
-		{"no text, no clip", withSession(readEvent(t, "me-create-no-text"), a), 400, "invalid_text", "text"},
-		{"unknown field", withSession(readEvent(t, "me-create-unknown-field"), a), 400, "unknown_field", "memberId"},
-		{"clip never uploaded", withSession(readEvent(t, "me-create-clip-missing"), a), 404, "clip_not_found", ""},
-		{"medication without health consent", withSession(readEvent(t, "me-create"), b), 400, "health_consent_required", "kind"},
+		{"invalid time", testenv.WithSession(readEvent(t, "me-create-bad-time"), a), 400, "invalid_time", "rule.at"},
+		{"invalid zone", testenv.WithSession(readEvent(t, "me-create-bad-zone"), a), 400, "invalid_time_zone", "rule.timeZone"},
+		{"weekday 8", testenv.WithSession(readEvent(t, "me-create-bad-weekday"), a), 400, "invalid_recurrence", "rule.weekdays"},
+		{"hourly", testenv.WithSession(readEvent(t, "me-create-bad-freq"), a), 400, "invalid_recurrence", "rule.freq"},
+		{"30 February", testenv.WithSession(readEvent(t, "me-create-bad-date"), a), 400, "invalid_date", "rule.start"},
+		{"once, in the past", testenv.WithSession(readEvent(t, "me-create-past"), a), 400, "no_occurrence", "rule"},
+		{"unknown kind", testenv.WithSession(readEvent(t, "me-create-bad-kind"), a), 400, "invalid_kind", "kind"},
+		{"no text, no clip", testenv.WithSession(readEvent(t, "me-create-no-text"), a), 400, "invalid_text", "text"},
+		{"unknown field", testenv.WithSession(readEvent(t, "me-create-unknown-field"), a), 400, "unknown_field", "memberId"},
+		{"clip never uploaded", testenv.WithSession(readEvent(t, "me-create-clip-missing"), a), 404, "clip_not_found", ""},
+		{"medication without health consent", testenv.WithSession(readEvent(t, "me-create"), b), 400, "health_consent_required", "kind"},
 		{"no session", readEvent(t, "me-create"), 401, "session_required", ""},
-		{"status cancelled", withSession(with(readEvent(t, "me-update-bad-status"), "id", existing), a), 400, "invalid_reminder_status", "status"},
-		{"empty patch", withSession(with(readEvent(t, "me-update-empty"), "id", existing), a), 400, "empty_update", ""},
-		{"invalid time in a patch", withSession(withBody(with(readEvent(t, "me-update"), "id", existing),
+		{"status cancelled", testenv.WithSession(testenv.WithParam(readEvent(t, "me-update-bad-status"), "id", existing), a), 400, "invalid_reminder_status", "status"},
+		{"empty patch", testenv.WithSession(testenv.WithParam(readEvent(t, "me-update-empty"), "id", existing), a), 400, "empty_update", ""},
+		{"invalid time in a patch", testenv.WithSession(testenv.WithBody(testenv.WithParam(readEvent(t, "me-update"), "id", existing),
 			`{"rule":{"freq":"daily","start":"2026-11-24","at":"8h"}}`), a), 400, "invalid_time", "rule.at"},
-		{"not an id", withSession(with(readEvent(t, "me-update"), "id", "x"), a), 404, "reminder_not_found", ""},
+		{"not an id", testenv.WithSession(testenv.WithParam(readEvent(t, "me-update"), "id", "x"), a), 404, "reminder_not_found", ""},
 
-		{"view scope writes", with(readEvent(t, "family-create"), "token", f.viewer), 403, "forbidden", ""},
-		{"view scope cancels", with(with(readEvent(t, "family-cancel"), "token", f.viewer), "id", existing), 403, "forbidden", ""},
-		{"view scope uploads", with(readEvent(t, "family-upload"), "token", f.viewer), 403, "forbidden", ""},
-		{"expired link", with(readEvent(t, "family-create"), "token", f.expired), 404, "family_link_not_found", ""},
-		{"garbage link", with(readEvent(t, "family-list"), "token", "garbage"), 404, "family_link_not_found", ""},
-		{"clip too large", with(readEvent(t, "family-upload-too-large"), "token", f.helper), 413, "clip_too_large", "size"},
-		{"clip of the wrong type", with(readEvent(t, "family-upload-wrong-type"), "token", f.helper), 415, "clip_type", "contentType"},
+		{"view scope writes", testenv.WithParam(readEvent(t, "family-create"), "token", f.viewer), 403, "forbidden", ""},
+		{"view scope cancels", testenv.WithParam(testenv.WithParam(readEvent(t, "family-cancel"), "token", f.viewer), "id", existing), 403, "forbidden", ""},
+		{"view scope uploads", testenv.WithParam(readEvent(t, "family-upload"), "token", f.viewer), 403, "forbidden", ""},
+		{"expired link", testenv.WithParam(readEvent(t, "family-create"), "token", f.expired), 404, "family_link_not_found", ""},
+		{"garbage link", testenv.WithParam(readEvent(t, "family-list"), "token", "garbage"), 404, "family_link_not_found", ""},
+		{"clip too large", testenv.WithParam(readEvent(t, "family-upload-too-large"), "token", f.helper), 413, "clip_too_large", "size"},
+		{"clip of the wrong type", testenv.WithParam(readEvent(t, "family-upload-wrong-type"), "token", f.helper), 415, "clip_type", "contentType"},
 		{"upload without a session", readEvent(t, "me-upload"), 401, "session_required", ""},
-		{"my clip too large", withSession(readEvent(t, "me-upload-too-large"), a), 413, "clip_too_large", "size"},
-		{"my clip of the wrong type", withSession(readEvent(t, "me-upload-wrong-type"), a), 415, "clip_type", "contentType"},
-		{"my empty clip", withSession(withBody(readEvent(t, "me-upload"), `{"contentType":"audio/webm","size":0}`), a), 400, "clip_empty", "size"},
-		{"another store's reminder by family", with(with(readEvent(t, "family-update"), "token", f.helper), "id", othersReminder), 404, "reminder_not_found", ""},
+		{"my clip too large", testenv.WithSession(readEvent(t, "me-upload-too-large"), a), 413, "clip_too_large", "size"},
+		{"my clip of the wrong type", testenv.WithSession(readEvent(t, "me-upload-wrong-type"), a), 415, "clip_type", "contentType"},
+		{"my empty clip", testenv.WithSession(testenv.WithBody(readEvent(t, "me-upload"), `{"contentType":"audio/webm","size":0}`), a), 400, "clip_empty", "size"},
+		{"another store's reminder by family", testenv.WithParam(testenv.WithParam(readEvent(t, "family-update"), "token", f.helper), "id", othersReminder), 404, "reminder_not_found", ""},
 
 		{"another store's member", readEvent(t, "staff-create-other-store"), 404, "member_not_found", ""},
 		{"another store's member's list", readEvent(t, "staff-list-other-store"), 404, "member_not_found", ""},
-		{"another store's reminder", with(readEvent(t, "staff-update"), "rid", othersReminder), 404, "reminder_not_found", ""},
-		{"another store's reminder's history", with(readEvent(t, "reminder-deliveries"), "id", othersReminder), 404, "reminder_not_found", ""},
+		{"another store's reminder", testenv.WithParam(readEvent(t, "staff-update"), "rid", othersReminder), 404, "reminder_not_found", ""},
+		{"another store's reminder's history", testenv.WithParam(readEvent(t, "reminder-deliveries"), "id", othersReminder), 404, "reminder_not_found", ""},
 		{"another store's group", readEvent(t, "broadcast-other-store"), 404, "group_not_found", ""},
-		{"a group without a robot", with(readEvent(t, "broadcast"), "id", quietGroupID), 409, "no_wecom_robot", "wecom"},
-		{"not a broadcast id", with(readEvent(t, "broadcast-deliveries"), "id", "b1"), 404, "broadcast_not_found", ""},
-		{"invalid time in a broadcast", withBody(readEvent(t, "broadcast"),
+		{"a group without a robot", testenv.WithParam(readEvent(t, "broadcast"), "id", quietGroupID), 409, "no_wecom_robot", "wecom"},
+		{"not a broadcast id", testenv.WithParam(readEvent(t, "broadcast-deliveries"), "id", "b1"), 404, "broadcast_not_found", ""},
+		{"invalid time in a broadcast", testenv.WithBody(readEvent(t, "broadcast"),
 			`{"kind":"event","text":"讲座","rule":{"freq":"once","start":"2026-11-24","at":"9 点"}}`), 400, "invalid_time", "rule.at"},
 
-		{"garbage page token", with(readEvent(t, "page"), "token", "garbage"), 404, "reminder_not_found", ""},
-		{"unknown page token", with(readEvent(t, "page"), "token", strings.Repeat("A", 22)), 404, "reminder_not_found", ""},
-		{"nothing sent yet", with(readEvent(t, "ack"), "token", neverToken), 409, "nothing_to_acknowledge", ""},
+		{"garbage page token", testenv.WithParam(readEvent(t, "page"), "token", "garbage"), 404, "reminder_not_found", ""},
+		{"unknown page token", testenv.WithParam(readEvent(t, "page"), "token", strings.Repeat("A", 22)), 404, "reminder_not_found", ""},
+		{"nothing sent yet", testenv.WithParam(readEvent(t, "ack"), "token", neverToken), 409, "nothing_to_acknowledge", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -453,7 +419,7 @@ func TestRefusalsChangeNothing(t *testing.T) {
 			if resp.StatusCode != tt.status {
 				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, tt.status, resp.Body)
 			}
-			code, field, msg := errCode(body)
+			code, field, msg := testenv.ErrorOf(body)
 			if code != tt.code || field != tt.field {
 				t.Errorf("error = %s (%s), want %s (%s)", code, field, tt.code, tt.field)
 			}
@@ -471,7 +437,7 @@ func TestRefusalsChangeNothing(t *testing.T) {
 // one in their own voice; a view link only reads.
 func TestFamilyHelper(t *testing.T) {
 	f := newFixture(t)
-	created := f.do(with(readEvent(t, "family-create"), "token", f.helper), 201)
+	created := f.do(testenv.WithParam(readEvent(t, "family-create"), "token", f.helper), 201)
 	id := created["id"].(string)
 	if created["createdVia"] != "family" || created["link"] != nil || created["nextAt"] != "2026-11-24T23:00:00Z" {
 		t.Errorf("family reminder = %v", created)
@@ -480,26 +446,26 @@ func TestFamilyHelper(t *testing.T) {
 		t.Errorf("stored = %+v", r)
 	}
 	for _, tok := range []string{f.helper, f.viewer} {
-		list := f.do(with(readEvent(t, "family-list"), "token", tok), 200)
+		list := f.do(testenv.WithParam(readEvent(t, "family-list"), "token", tok), 200)
 		rs := list["reminders"].([]any)
 		if len(rs) != 1 || rs[0].(map[string]any)["link"] != nil {
 			t.Errorf("family list = %v", list)
 		}
 	}
-	updated := f.do(with(with(readEvent(t, "family-update"), "token", f.helper), "id", id), 200)
+	updated := f.do(testenv.WithParam(testenv.WithParam(readEvent(t, "family-update"), "token", f.helper), "id", id), 200)
 	if updated["text"] != "妈，该吃降压药了。" || updated["updatedVia"] != "family" {
 		t.Errorf("updated = %v", updated)
 	}
 
 	// A recorded clip: presign, PUT straight to the bucket, then the reminder names it.
-	up := f.do(with(readEvent(t, "family-upload"), "token", f.helper), 201)
+	up := f.do(testenv.WithParam(readEvent(t, "family-upload"), "token", f.helper), 201)
 	clipKey := up["clipKey"].(string)
 	if up["method"] != "PUT" || !strings.HasPrefix(clipKey, "uploads/"+storeID+"/") || !strings.HasSuffix(clipKey, ".webm") {
 		t.Errorf("upload = %v", up)
 	}
 	put(t, up, bytes.Repeat([]byte{1}, 4096))
 	body := `{"kind":"medication","text":"","clipKey":"` + clipKey + `","rule":{"freq":"daily","start":"2026-11-24","at":"20:00"}}`
-	withClip := f.do(withBody(with(readEvent(t, "family-create"), "token", f.helper), body), 201)
+	withClip := f.do(testenv.WithBody(testenv.WithParam(readEvent(t, "family-create"), "token", f.helper), body), 201)
 	if withClip["hasClip"] != true || withClip["text"] != "" {
 		t.Errorf("reminder with a clip = %v", withClip)
 	}
@@ -508,7 +474,7 @@ func TestFamilyHelper(t *testing.T) {
 		t.Errorf("stored clip key %q: the clip was not claimed out of uploads/", stored.ClipKey)
 	}
 
-	f.do(with(with(readEvent(t, "family-cancel"), "token", f.helper), "id", id), 204)
+	f.do(testenv.WithParam(testenv.WithParam(readEvent(t, "family-cancel"), "token", f.helper), "id", id), 204)
 	if r := f.reminder(storeID, id); r.Status != reminder.StatusCancelled || r.UpdatedVia != reminder.ViaFamily {
 		t.Errorf("cancelled = %+v", r)
 	}
@@ -519,14 +485,14 @@ func TestFamilyHelper(t *testing.T) {
 func TestMemberUpload(t *testing.T) {
 	f := newFixture(t)
 	for _, tt := range []struct{ member, store string }{{memberA, storeID}, {memberE, otherStoreID}} {
-		up := f.do(withSession(readEvent(t, "me-upload"), f.sessions[tt.member]), 201)
+		up := f.do(testenv.WithSession(readEvent(t, "me-upload"), f.sessions[tt.member]), 201)
 		clipKey, _ := up["clipKey"].(string)
 		if up["method"] != "PUT" || up["uploadUrl"] == "" || !strings.HasPrefix(clipKey, "uploads/"+tt.store+"/") ||
 			!strings.HasSuffix(clipKey, ".webm") {
 			t.Errorf("%s's upload = %v", tt.member, up)
 		}
 	}
-	up := f.do(withSession(readEvent(t, "me-upload"), f.sessions[memberA]), 201)
+	up := f.do(testenv.WithSession(readEvent(t, "me-upload"), f.sessions[memberA]), 201)
 	put(t, up, bytes.Repeat([]byte{1}, 4096))
 	clip, err := voice.NewUploads(f.env.S3, f.bucket, func() time.Time { return f.now }).
 		Claim(context.Background(), storeID, up["clipKey"].(string))
@@ -539,23 +505,23 @@ func TestMemberUpload(t *testing.T) {
 // naming its upload again keeps the claimed clip.
 func TestChangingAReminderWithAClip(t *testing.T) {
 	f := newFixture(t)
-	up := f.do(with(readEvent(t, "family-upload"), "token", f.helper), 201)
+	up := f.do(testenv.WithParam(readEvent(t, "family-upload"), "token", f.helper), 201)
 	clipKey := up["clipKey"].(string)
 	put(t, up, bytes.Repeat([]byte{1}, 4096))
 	body := `{"kind":"medication","text":"","clipKey":"` + clipKey + `","rule":{"freq":"daily","start":"2026-11-24","at":"20:00"}}`
-	id := f.do(withBody(with(readEvent(t, "family-create"), "token", f.helper), body), 201)["id"].(string)
+	id := f.do(testenv.WithBody(testenv.WithParam(readEvent(t, "family-create"), "token", f.helper), body), 201)["id"].(string)
 	claimed := f.reminder(storeID, id).ClipKey
 
-	words := f.do(with(with(readEvent(t, "family-update"), "token", f.helper), "id", id), 200)
+	words := f.do(testenv.WithParam(testenv.WithParam(readEvent(t, "family-update"), "token", f.helper), "id", id), 200)
 	if words["hasClip"] != true || words["text"] != "妈，该吃降压药了。" || f.reminder(storeID, id).ClipKey != claimed {
 		t.Errorf("clip reminder after a change of text = %v", words)
 	}
-	f.do(withBody(with(with(readEvent(t, "family-update"), "token", f.helper), "id", id), `{"clipKey":"`+clipKey+`"}`), 200)
+	f.do(testenv.WithBody(testenv.WithParam(testenv.WithParam(readEvent(t, "family-update"), "token", f.helper), "id", id), `{"clipKey":"`+clipKey+`"}`), 200)
 	if got := f.reminder(storeID, id).ClipKey; got != claimed {
 		t.Errorf("clip key after naming the upload again = %q, want %q", got, claimed)
 	}
 	// With words of its own, the reminder can do without the clip.
-	if out := f.do(withSession(withBody(with(readEvent(t, "me-update"), "id", id), `{"clipKey":""}`), f.sessions[memberA]), 200); out["hasClip"] != false {
+	if out := f.do(testenv.WithSession(testenv.WithBody(testenv.WithParam(readEvent(t, "me-update"), "id", id), `{"clipKey":""}`), f.sessions[memberA]), 200); out["hasClip"] != false {
 		t.Errorf("after removing the clip = %v", out)
 	}
 }
@@ -565,23 +531,23 @@ func TestChangingAReminderWithAClip(t *testing.T) {
 // speaks its words). Signing the URL is computed, not an AWS call: the listing costs what it did.
 func TestFamilyListPlaysClips(t *testing.T) {
 	f := newFixture(t)
-	text := f.do(with(readEvent(t, "family-create"), "token", f.helper), 201)
+	text := f.do(testenv.WithParam(readEvent(t, "family-create"), "token", f.helper), 201)
 	f.calls.Reset()
-	f.do(with(readEvent(t, "family-list"), "token", f.viewer), 200)
+	f.do(testenv.WithParam(readEvent(t, "family-list"), "token", f.viewer), 200)
 	textOnly := f.calls.Snapshot()
 
-	up := f.do(with(readEvent(t, "family-upload"), "token", f.helper), 201)
+	up := f.do(testenv.WithParam(readEvent(t, "family-upload"), "token", f.helper), 201)
 	clip := bytes.Repeat([]byte{7}, 4096)
 	put(t, up, clip)
 	body := `{"kind":"custom","text":"妈，记得量血压","clipKey":"` + up["clipKey"].(string) + `","rule":{"freq":"daily","start":"2026-11-24","at":"20:00"}}`
-	voiced := f.do(withBody(with(readEvent(t, "family-create"), "token", f.helper), body), 201)
+	voiced := f.do(testenv.WithBody(testenv.WithParam(readEvent(t, "family-create"), "token", f.helper), body), 201)
 	if voiced["audioUrl"] == nil || text["audioUrl"] != nil {
 		t.Errorf("created: audioUrl %v with a clip, %v without", voiced["audioUrl"], text["audioUrl"])
 	}
 
 	for _, tok := range []string{f.viewer, f.helper} {
 		f.calls.Reset()
-		list := f.do(with(readEvent(t, "family-list"), "token", tok), 200)
+		list := f.do(testenv.WithParam(readEvent(t, "family-list"), "token", tok), 200)
 		if diff := cmp.Diff(textOnly.Count, f.calls.Snapshot().Count); diff != "" {
 			t.Errorf("AWS calls of a listing with a clip (-without +with):\n%s", diff)
 		}
@@ -655,8 +621,8 @@ func TestClipsAreCheckedBeforeUse(t *testing.T) {
 			putObject(t, f, key, tt.contentType, tt.size)
 			body := `{"kind":"custom","text":"听我说","clipKey":"` + key + `","rule":{"freq":"daily","start":"2026-11-24","at":"20:00"}}`
 			before := f.items()
-			resp, out := f.invoke(withBody(with(readEvent(t, "family-create"), "token", f.helper), body))
-			if code, _, _ := errCode(out); resp.StatusCode != tt.status || code != tt.code {
+			resp, out := f.invoke(testenv.WithBody(testenv.WithParam(readEvent(t, "family-create"), "token", f.helper), body))
+			if code, _, _ := testenv.ErrorOf(out); resp.StatusCode != tt.status || code != tt.code {
 				t.Errorf("%d %s, want %d %s", resp.StatusCode, resp.Body, tt.status, tt.code)
 			}
 			if f.items() != before {
@@ -668,8 +634,8 @@ func TestClipsAreCheckedBeforeUse(t *testing.T) {
 	key := "uploads/" + otherStoreID + "/" + ids.New() + ".webm"
 	putObject(t, f, key, "audio/webm", 100)
 	body := `{"kind":"custom","text":"","clipKey":"` + key + `","rule":{"freq":"daily","start":"2026-11-24","at":"20:00"}}`
-	resp, out := f.invoke(withBody(with(readEvent(t, "family-create"), "token", f.helper), body))
-	if code, _, _ := errCode(out); resp.StatusCode != 404 || code != "clip_not_found" {
+	resp, out := f.invoke(testenv.WithBody(testenv.WithParam(readEvent(t, "family-create"), "token", f.helper), body))
+	if code, _, _ := testenv.ErrorOf(out); resp.StatusCode != 404 || code != "clip_not_found" {
 		t.Errorf("another store's clip: %d %s", resp.StatusCode, resp.Body)
 	}
 }
@@ -678,10 +644,10 @@ func TestClipsAreCheckedBeforeUse(t *testing.T) {
 // one not sent yet.
 func TestPageAndAck(t *testing.T) {
 	f := newFixture(t)
-	created := f.do(withSession(readEvent(t, "me-create"), f.sessions[memberA]), 201)
+	created := f.do(testenv.WithSession(readEvent(t, "me-create"), f.sessions[memberA]), 201)
 	id, token := created["id"].(string), pageToken(t, created)
 
-	page := f.do(with(readEvent(t, "page"), "token", token), 200)
+	page := f.do(testenv.WithParam(readEvent(t, "page"), "token", token), 200)
 	if page["id"] != id || page["occurrence"] != "" || page["at"] != "2026-11-24T00:00:00Z" || page["acked"] != false ||
 		page["memberName"] != "张秀英" || page["timeZone"] != "Asia/Shanghai" || page["speakText"] != created["text"] ||
 		!strings.Contains(page["audioUrl"].(string), "tts/") {
@@ -693,21 +659,21 @@ func TestPageAndAck(t *testing.T) {
 
 	occ := f.dispatch(storeID, id)
 	occID := reminder.OccurrenceID(occ)
-	page = f.do(with(readEvent(t, "page"), "token", token), 200)
+	page = f.do(testenv.WithParam(readEvent(t, "page"), "token", token), 200)
 	if page["occurrence"] != occID || page["at"] != "2026-11-24T00:00:00Z" || page["nextAt"] != "2026-11-25T00:00:00Z" || page["acked"] != false {
 		t.Errorf("page after the first occurrence = %v", page)
 	}
 
 	// An occurrence not sent yet cannot be acknowledged, nor a name that is none.
 	for _, named := range []string{"20261125T0000Z", "tomorrow"} {
-		resp, body := f.invoke(withBody(with(readEvent(t, "ack"), "token", token), `{"occurrence":"`+named+`"}`))
-		if code, field, _ := errCode(body); resp.StatusCode != 409 || code != "nothing_to_acknowledge" || field != "occurrence" {
+		resp, body := f.invoke(testenv.WithBody(testenv.WithParam(readEvent(t, "ack"), "token", token), `{"occurrence":"`+named+`"}`))
+		if code, field, _ := testenv.ErrorOf(body); resp.StatusCode != 409 || code != "nothing_to_acknowledge" || field != "occurrence" {
 			t.Errorf("ack %s: %d %s", named, resp.StatusCode, resp.Body)
 		}
 	}
 
 	f.calls.Reset()
-	first := f.do(with(readEvent(t, "ack"), "token", token), 200)
+	first := f.do(testenv.WithParam(readEvent(t, "ack"), "token", token), 200)
 	if n := f.calls.Total(); n > 3 {
 		t.Errorf("ack made %d AWS calls, want ≤ 3:\n%s", n, f.calls.Snapshot())
 	}
@@ -715,16 +681,16 @@ func TestPageAndAck(t *testing.T) {
 		t.Errorf("ack = %v", first)
 	}
 	f.now = f.now.Add(time.Minute)
-	again := f.do(withBody(with(readEvent(t, "ack"), "token", token), `{"occurrence":"`+occID+`"}`), 200)
+	again := f.do(testenv.WithBody(testenv.WithParam(readEvent(t, "ack"), "token", token), `{"occurrence":"`+occID+`"}`), 200)
 	if again["at"] != first["at"] {
 		t.Errorf("second ack = %v, want the first (%v)", again, first)
 	}
-	if page := f.do(with(readEvent(t, "page"), "token", token), 200); page["acked"] != true {
+	if page := f.do(testenv.WithParam(readEvent(t, "page"), "token", token), 200); page["acked"] != true {
 		t.Errorf("page after ack = %v", page)
 	}
 
 	// Staff see the acknowledgement in the reminder's history.
-	hist := f.do(with(readEvent(t, "reminder-deliveries"), "id", id), 200)
+	hist := f.do(testenv.WithParam(readEvent(t, "reminder-deliveries"), "id", id), 200)
 	occs := hist["occurrences"].([]any)
 	if len(occs) != 1 || occs[0].(map[string]any)["ack"].(map[string]any)["via"] != "member" {
 		t.Errorf("history = %v", hist)
@@ -732,7 +698,7 @@ func TestPageAndAck(t *testing.T) {
 
 	// When the speech engine fails, the page still opens, and the browser speaks.
 	f.handler = lambda.NewHandler(f.build(&fakeSpeaker{err: errors.New("polly is down")}).Handle)
-	page = f.do(with(readEvent(t, "page"), "token", token), 200)
+	page = f.do(testenv.WithParam(readEvent(t, "page"), "token", token), 200)
 	if page["audioUrl"] != nil || page["speakText"] != created["text"] {
 		t.Errorf("page without speech = %v", page)
 	}
@@ -747,8 +713,8 @@ func TestPageSpeaksWithEspeak(t *testing.T) {
 		t.Skip("espeak-ng is not installed")
 	}
 	f.handler = lambda.NewHandler(f.build(&voice.EspeakSpeaker{Bin: bin, S3: f.env.S3, Bucket: f.bucket}).Handle)
-	created := f.do(withSession(readEvent(t, "me-create"), f.sessions[memberA]), 201)
-	page := f.do(with(readEvent(t, "page"), "token", pageToken(t, created)), 200)
+	created := f.do(testenv.WithSession(readEvent(t, "me-create"), f.sessions[memberA]), 201)
+	page := f.do(testenv.WithParam(readEvent(t, "page"), "token", pageToken(t, created)), 200)
 	url, _ := page["audioUrl"].(string)
 	if !strings.Contains(url, ".wav") {
 		t.Fatalf("audioUrl = %q", url)
@@ -776,19 +742,19 @@ func TestStaff(t *testing.T) {
 	if list := f.do(readEvent(t, "staff-list"), 200); len(list["reminders"].([]any)) != 1 {
 		t.Errorf("list = %v", list)
 	}
-	updated := f.do(with(readEvent(t, "staff-update"), "rid", id), 200)
+	updated := f.do(testenv.WithParam(readEvent(t, "staff-update"), "rid", id), 200)
 	if r := updated["rule"].(map[string]any); r["freq"] != "every_days" || r["interval"] != 2.0 || updated["nextAt"] != "2026-11-24T01:00:00Z" {
 		t.Errorf("updated = %v", updated)
 	}
-	if hist := f.do(with(readEvent(t, "reminder-deliveries"), "id", id), 200); len(hist["occurrences"].([]any)) != 0 {
+	if hist := f.do(testenv.WithParam(readEvent(t, "reminder-deliveries"), "id", id), 200); len(hist["occurrences"].([]any)) != 0 {
 		t.Errorf("history of a reminder never sent = %v", hist)
 	}
 	// A's reminder named under B's id is not found.
-	resp, _ := f.invoke(with(with(readEvent(t, "staff-cancel"), "id", memberB), "rid", id))
+	resp, _ := f.invoke(testenv.WithParam(testenv.WithParam(readEvent(t, "staff-cancel"), "id", memberB), "rid", id))
 	if resp.StatusCode != 404 {
 		t.Errorf("cancel under another member: %d %s", resp.StatusCode, resp.Body)
 	}
-	f.do(with(readEvent(t, "staff-cancel"), "rid", id), 204)
+	f.do(testenv.WithParam(readEvent(t, "staff-cancel"), "rid", id), 204)
 	if r := f.reminder(storeID, id); r.Status != reminder.StatusCancelled || r.UpdatedBy != "staff-1" {
 		t.Errorf("cancelled = %+v", r)
 	}
@@ -833,7 +799,7 @@ func TestBroadcast(t *testing.T) {
 	}
 	bid := first["broadcastId"].(string)
 	for _, m := range []string{memberA, memberB} {
-		list := f.do(withSession(readEvent(t, "me-list"), f.sessions[m]), 200)
+		list := f.do(testenv.WithSession(readEvent(t, "me-list"), f.sessions[m]), 200)
 		rs := list["reminders"].([]any)
 		if len(rs) != 1 {
 			t.Fatalf("%s's reminders = %v", m, list)
@@ -854,11 +820,11 @@ func TestBroadcast(t *testing.T) {
 	if med["reminders"] != 1.0 || med["skipped"] != 1.0 || med["broadcastId"] == bid {
 		t.Errorf("medication broadcast = %v, want 1 reminder and B skipped", med)
 	}
-	if list := f.do(withSession(readEvent(t, "me-list"), f.sessions[memberB]), 200); len(list["reminders"].([]any)) != 1 {
+	if list := f.do(testenv.WithSession(readEvent(t, "me-list"), f.sessions[memberB]), 200); len(list["reminders"].([]any)) != 1 {
 		t.Errorf("B got a medication reminder without health consent: %v", list)
 	}
 
-	if d := f.do(with(readEvent(t, "broadcast-deliveries"), "id", bid), 200); len(d["deliveries"].([]any)) != 0 {
+	if d := f.do(testenv.WithParam(readEvent(t, "broadcast-deliveries"), "id", bid), 200); len(d["deliveries"].([]any)) != 0 {
 		t.Errorf("deliveries before any were sent = %v", d)
 	}
 
@@ -871,12 +837,12 @@ func TestBroadcast(t *testing.T) {
 	robot := page.Items[0]
 	f.dispatch(storeID, robot.ID)
 	token := reminder.LinkToken([]byte("test-key"), storeID, robot.ID)
-	shown := f.do(with(readEvent(t, "page"), "token", token), 200)
+	shown := f.do(testenv.WithParam(readEvent(t, "page"), "token", token), 200)
 	if shown["memberName"] != nil || shown["storeName"] != "幸福里药房" || shown["occurrence"] != "20261124T0100Z" {
 		t.Errorf("group reminder page = %v", shown)
 	}
-	resp, body := f.invoke(with(readEvent(t, "ack"), "token", token))
-	if code, _, _ := errCode(body); resp.StatusCode != 409 || code != "nothing_to_acknowledge" {
+	resp, body := f.invoke(testenv.WithParam(readEvent(t, "ack"), "token", token))
+	if code, _, _ := testenv.ErrorOf(body); resp.StatusCode != 409 || code != "nothing_to_acknowledge" {
 		t.Errorf("ack of a group post: %d %s", resp.StatusCode, resp.Body)
 	}
 }
@@ -944,7 +910,7 @@ var execLookPath = exec.LookPath
 // after MaxGuesses misses even a valid token answers 429 to that address, and only to it.
 func TestPageGuessingIsLimited(t *testing.T) {
 	f := newFixture(t)
-	token := pageToken(t, f.do(withSession(readEvent(t, "me-create"), f.sessions[memberA]), 201))
+	token := pageToken(t, f.do(testenv.WithSession(readEvent(t, "me-create"), f.sessions[memberA]), 201))
 	from := func(req events.APIGatewayV2HTTPRequest, ip string) events.APIGatewayV2HTTPRequest {
 		req.RequestContext.HTTP.SourceIP = ip
 		return req
@@ -954,15 +920,15 @@ func TestPageGuessingIsLimited(t *testing.T) {
 		if i%2 == 0 {
 			guess = strings.Repeat("x", 18) + token[18:] // right shape, wrong token
 		}
-		if resp, _ := f.invoke(from(with(readEvent(t, "page"), "token", guess), "198.51.100.7")); resp.StatusCode != 404 {
+		if resp, _ := f.invoke(from(testenv.WithParam(readEvent(t, "page"), "token", guess), "198.51.100.7")); resp.StatusCode != 404 {
 			t.Fatalf("guess %d: %d, want 404", i, resp.StatusCode)
 		}
 	}
-	resp, body := f.invoke(from(with(readEvent(t, "page"), "token", token), "198.51.100.7"))
-	if code, _, _ := errCode(body); resp.StatusCode != 429 || code != "rate_limited" {
+	resp, body := f.invoke(from(testenv.WithParam(readEvent(t, "page"), "token", token), "198.51.100.7"))
+	if code, _, _ := testenv.ErrorOf(body); resp.StatusCode != 429 || code != "rate_limited" {
 		t.Errorf("after %d misses: %d %s, want 429 rate_limited", dynamostore.MaxGuesses, resp.StatusCode, resp.Body)
 	}
-	if resp, _ := f.invoke(from(with(readEvent(t, "page"), "token", token), "203.0.113.50")); resp.StatusCode != 200 {
+	if resp, _ := f.invoke(from(testenv.WithParam(readEvent(t, "page"), "token", token), "203.0.113.50")); resp.StatusCode != 200 {
 		t.Errorf("another address: %d, want 200", resp.StatusCode)
 	}
 }
@@ -983,12 +949,12 @@ func TestPageLinksToTheBooking(t *testing.T) {
 	if err := f.store.CreateReminder(context.Background(), rem, member.HashToken(reminder.LinkToken(key, storeID, rem.ID))); err != nil {
 		t.Fatal(err)
 	}
-	page := f.do(with(readEvent(t, "page"), "token", reminder.LinkToken(key, storeID, rem.ID)), 200)
+	page := f.do(testenv.WithParam(readEvent(t, "page"), "token", reminder.LinkToken(key, storeID, rem.ID)), 200)
 	if want := "https://yl.example.cn/b/" + qa.BookingToken(key, storeID, session, memberA); page["bookingUrl"] != want {
 		t.Errorf("bookingUrl = %v, want %s", page["bookingUrl"], want)
 	}
-	plain := f.do(withSession(readEvent(t, "me-create"), f.sessions[memberA]), 201)
-	if page := f.do(with(readEvent(t, "page"), "token", pageToken(t, plain)), 200); page["bookingUrl"] != nil {
+	plain := f.do(testenv.WithSession(readEvent(t, "me-create"), f.sessions[memberA]), 201)
+	if page := f.do(testenv.WithParam(readEvent(t, "page"), "token", pageToken(t, plain)), 200); page["bookingUrl"] != nil {
 		t.Errorf("a reminder without a booking has bookingUrl %v", page["bookingUrl"])
 	}
 }

@@ -553,11 +553,6 @@ func (f *fixture) signedIn(t *testing.T, event string) (string, string) {
 	return id, body["token"].(string)
 }
 
-func withSession(req events.APIGatewayV2HTTPRequest, token string) events.APIGatewayV2HTTPRequest {
-	req.Cookies = []string{"yl_session=" + token}
-	return req
-}
-
 func familyReq(t testing.TB, token string) events.APIGatewayV2HTTPRequest {
 	req := readEvent(t, "family")
 	req.PathParameters = map[string]string{"token": token}
@@ -572,7 +567,7 @@ const alertPhone = "139 0013 9000"
 // to nil is removed. With alerts on, a link needs the number they go to.
 func linkReq(t testing.TB, session string, set map[string]any) events.APIGatewayV2HTTPRequest {
 	t.Helper()
-	req := withSession(readEvent(t, "family-link-create"), session)
+	req := testenv.WithSession(readEvent(t, "family-link-create"), session)
 	var body map[string]any
 	if err := json.Unmarshal([]byte(req.Body), &body); err != nil {
 		t.Fatal(err)
@@ -600,7 +595,7 @@ func TestFamilyLinks(t *testing.T) {
 
 	// A refused link changes nothing.
 	before := f.items()
-	req := withSession(readEvent(t, "family-link-bad-label"), session)
+	req := testenv.WithSession(readEvent(t, "family-link-bad-label"), session)
 	resp, body := f.invoke(req)
 	check(req, resp)
 	if code, field := errCode(body); resp.StatusCode != 400 || code != "invalid_label" || field != "label" || f.items() != before {
@@ -682,7 +677,7 @@ func TestFamilyLinks(t *testing.T) {
 		t.Errorf("family view made %d AWS calls, want ≤ 3:\n%s", n, f.calls.Snapshot())
 	}
 
-	resp, body = f.invoke(withSession(readEvent(t, "me"), session))
+	resp, body = f.invoke(testenv.WithSession(readEvent(t, "me"), session))
 	links, _ := body["familyLinks"].([]any)
 	if len(links) != 1 || links[0].(map[string]any)["lastUsedAt"] == nil || links[0].(map[string]any)["url"] != nil ||
 		links[0].(map[string]any)["alertPhone"] != "+86 139****9000" {
@@ -691,7 +686,7 @@ func TestFamilyLinks(t *testing.T) {
 
 	// Another senior cannot revoke it.
 	_, other := f.signedIn(t, "signup-en")
-	req = withSession(readEvent(t, "family-link-revoke"), other)
+	req = testenv.WithSession(readEvent(t, "family-link-revoke"), other)
 	req.PathParameters = map[string]string{"id": linkID}
 	if resp, _ := f.invoke(req); resp.StatusCode != 404 {
 		t.Errorf("revoke by another senior: %d, want 404", resp.StatusCode)
@@ -701,7 +696,7 @@ func TestFamilyLinks(t *testing.T) {
 	}
 
 	// Its senior revokes it, and it stops working at once.
-	req = withSession(readEvent(t, "family-link-revoke"), session)
+	req = testenv.WithSession(readEvent(t, "family-link-revoke"), session)
 	req.PathParameters = map[string]string{"id": linkID}
 	resp, _ = f.invoke(req)
 	check(req, resp)
@@ -763,7 +758,7 @@ func TestUpdateExportErase(t *testing.T) {
 		{"me-update-phone", "unknown_field"},
 	} {
 		before := f.items()
-		req := withSession(readEvent(t, tt.event), session)
+		req := testenv.WithSession(readEvent(t, tt.event), session)
 		resp, body := f.invoke(req)
 		check(req, resp)
 		if code, _ := errCode(body); resp.StatusCode != 400 || code != tt.code || f.items() != before {
@@ -772,7 +767,7 @@ func TestUpdateExportErase(t *testing.T) {
 	}
 
 	f.calls.Reset()
-	req := withSession(readEvent(t, "me-update"), session)
+	req := testenv.WithSession(readEvent(t, "me-update"), session)
 	resp, body = f.invoke(req)
 	check(req, resp)
 	if resp.StatusCode != 200 || body["channel"] != "sms" {
@@ -786,7 +781,7 @@ func TestUpdateExportErase(t *testing.T) {
 	// doctor's session with their question — taken from a waiter by the erasure below.
 	rem, waiter, sessionID := f.activity(t, memberID)
 
-	req = withSession(readEvent(t, "me-export"), session)
+	req = testenv.WithSession(readEvent(t, "me-export"), session)
 	resp, body = f.invoke(req)
 	check(req, resp)
 	if resp.StatusCode != 200 || body["phone"] != "+8613800138000" || !strings.Contains(resp.Headers["content-disposition"], "attachment") {
@@ -815,13 +810,13 @@ func TestUpdateExportErase(t *testing.T) {
 		t.Errorf("exported bookings = %v", body["bookings"])
 	}
 
-	req = withSession(readEvent(t, "me-erase"), session)
+	req = testenv.WithSession(readEvent(t, "me-erase"), session)
 	resp, _ = f.invoke(req)
 	check(req, resp)
 	if resp.StatusCode != 204 || len(resp.Cookies) != 1 || !strings.Contains(resp.Cookies[0], "Max-Age=0") {
 		t.Fatalf("erase: %d %v", resp.StatusCode, resp.Cookies)
 	}
-	if resp, _ := f.invoke(withSession(readEvent(t, "me"), session)); resp.StatusCode != 401 {
+	if resp, _ := f.invoke(testenv.WithSession(readEvent(t, "me"), session)); resp.StatusCode != 401 {
 		t.Errorf("my page after erasure: %d, want 401", resp.StatusCode)
 	}
 	if resp, _ := f.invoke(familyReq(t, linkToken)); resp.StatusCode != 404 {
@@ -891,7 +886,7 @@ func (f *fixture) activity(t *testing.T, memberID string) (reminderID, waiter, s
 func TestReferral(t *testing.T) {
 	f := newFixture(t)
 	referrerID, session := f.signedIn(t, "signup")
-	req := withSession(readEvent(t, "me-referral"), session)
+	req := testenv.WithSession(readEvent(t, "me-referral"), session)
 	resp, body := f.invoke(req)
 	if resp.StatusCode != 201 {
 		t.Fatalf("referral: %d %s", resp.StatusCode, resp.Body)

@@ -222,3 +222,41 @@ func Event(t testing.TB, function, name string) events.APIGatewayV2HTTPRequest {
 	}
 	return req
 }
+
+// WithSession returns req carrying a member's session token in the session cookie.
+func WithSession(req events.APIGatewayV2HTTPRequest, token string) events.APIGatewayV2HTTPRequest {
+	req.Cookies = []string{"yl_session=" + token}
+	return req
+}
+
+// WithParam returns req with a path parameter set, in its path as well; req's own map is left as
+// it was, so one sample event serves many requests.
+func WithParam(req events.APIGatewayV2HTTPRequest, param, value string) events.APIGatewayV2HTTPRequest {
+	params := map[string]string{}
+	for k, v := range req.PathParameters {
+		params[k] = v
+	}
+	params[param] = value
+	req.PathParameters = params
+	path := req.RouteKey[strings.Index(req.RouteKey, " ")+1:]
+	for k, v := range params {
+		path = strings.ReplaceAll(path, "{"+k+"}", v)
+	}
+	req.RawPath, req.RequestContext.HTTP.Path = path, path
+	return req
+}
+
+// WithBody returns req with body.
+func WithBody(req events.APIGatewayV2HTTPRequest, body string) events.APIGatewayV2HTTPRequest {
+	req.Body = body
+	return req
+}
+
+// ErrorOf reads the error envelope of an answer's decoded body: its code, field and message.
+func ErrorOf(body map[string]any) (code, field, message string) {
+	e, _ := body["error"].(map[string]any)
+	code, _ = e["code"].(string)
+	field, _ = e["field"].(string)
+	message, _ = e["message"].(string)
+	return code, field, message
+}
