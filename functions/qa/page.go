@@ -69,7 +69,7 @@ func (h *Handler) pageActor(ctx context.Context, r *apigw.Request) (pageBooking,
 	token := r.PathParameters["token"]
 	now := h.d.Now().UTC()
 	client := r.RequestContext.HTTP.SourceIP
-	if !validToken(token) {
+	if !qa.ValidBookingToken(token) {
 		if err := h.d.Store.CountFailedGuess(ctx, dynamostore.GuessBooking, client, now); err != nil {
 			return pageBooking{}, err
 		}

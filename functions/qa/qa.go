@@ -194,18 +194,3 @@ func missing(err error, a actor) error {
 	}
 	return err
 }
-
-// validToken reports whether s has the shape of a booking page token (22 base64url
-// characters), so a malformed one costs no table read.
-func validToken(s string) bool {
-	if len(s) != 22 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}

@@ -127,6 +127,10 @@ func BookingToken(key []byte, storeID, sessionID, memberID string) string {
 	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))[:22]
 }
 
+// ValidBookingToken reports whether s has the shape of a BookingToken, so that a malformed one
+// costs no read. It is the shape of a reminder's page token: 22 base64url characters of an HMAC.
+func ValidBookingToken(s string) bool { return reminder.ValidLinkToken(s) }
+
 // Notice is why a member is told about a booking through the reminder pipeline.
 type Notice string
 
