@@ -552,8 +552,11 @@ func live(bs []qa.Booking) []qa.Booking {
 	return out
 }
 
-// maxSessionBookings bounds the bookings a session's pages read: capacity and waitlist at most.
-const maxSessionBookings = 2 * qa.MaxCapacity
+// maxSessionBookings bounds the bookings one read of a session returns. A member has one
+// booking item per session, reused when they book again, so the items are at most the members
+// who ever booked it: seats and waitlist (which nothing caps but the store's members) and those
+// who cancelled. Past this many, the rest are left out rather than read without end.
+const maxSessionBookings = 4000
 
 // SessionBookings returns every booking of a session (cancelled ones too), confirmed first, then
 // the waitlist in order with positions, then cancelled ones, each group by booking time.
@@ -581,7 +584,7 @@ func (s *Store) SessionBookings(ctx context.Context, store, id string) ([]qa.Boo
 		for _, it := range items {
 			out = append(out, it.booking())
 		}
-		if start = res.LastEvaluatedKey; start == nil || len(out) >= 4*maxSessionBookings {
+		if start = res.LastEvaluatedKey; start == nil || len(out) >= maxSessionBookings {
 			break
 		}
 	}
