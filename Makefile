@@ -45,8 +45,26 @@ dev: deps ## run the whole stack on 127.0.0.1:$(PORT) (FRESH=1: empty table; TIC
 	$(LOCAL) serve -port $(PORT) $(if $(filter 1,$(FRESH)),-fresh) $(if $(TICK),-tick $(TICK))
 
 .PHONY: test
-test: deps lint ## everything CI runs: lint, then unit + integration tests against the emulators
+test: deps lint ## everything CI runs: lint, then unit + integration tests against the emulators, then a short fuzz
 	$(LOCAL) test -- go test -race -count=1 ./...
+	@$(MAKE) --no-print-directory fuzz
+
+# FUZZTIME is how much each fuzz target runs under make test (after its seed corpus, which
+# every go test runs): a count of inputs, not a duration — Go 1.26's fuzzer can fail a run with
+# "context deadline exceeded" when a duration ends mid-input (go.dev/issue/75804, fixed in
+# 1.27), which would make CI flaky. For a longer hunt: make fuzz FUZZTIME=10m.
+FUZZTIME ?= 20000x
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target (func Fuzz… in a _test.go file) for FUZZTIME each
+	@for file in $$(git ls-files '*_test.go' | xargs grep -l '^func Fuzz'); do \
+	  dir=./$$(dirname $$file); \
+	  for target in $$(grep -oE '^func Fuzz[A-Za-z0-9_]+' $$file | cut -d' ' -f2); do \
+	    echo "fuzz $$dir $$target ($(FUZZTIME))"; \
+	    go test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$dir >/tmp/yinling-fuzz.log 2>&1 || \
+	      { cat /tmp/yinling-fuzz.log; echo "fuzz: $$target failed; the input is saved under $$dir/testdata/fuzz/$$target"; exit 1; }; \
+	  done; \
+	done
 
 .PHONY: lint
 lint: ## gofmt, go vet, staticcheck, cfn-lint
