@@ -46,11 +46,12 @@ const (
 )
 
 // Retention after a session ends (TTL): a booking — with its question, which may speak of the
-// member's health — and its waitlist place and page link are kept 90 days, for staff to look
-// back; the member's own copy a month. The counts stay on the session and the group.
+// member's health — its waitlist place, its page link and the member's copy are kept 90 days,
+// for staff to look back. The copy lives exactly as long as the booking: erasure finds a
+// member's bookings through their copies. The counts stay on the session and the group.
 const (
 	BookingRetention       = 90 * 24 * time.Hour
-	MemberBookingRetention = 30 * 24 * time.Hour
+	MemberBookingRetention = BookingRetention
 )
 
 // bookAttempts bounds the rounds a booking or a cancellation makes when it loses a race: the
