@@ -33,6 +33,7 @@ import (
 
 	"yinling/shared/fail"
 	"yinling/shared/member"
+	"yinling/shared/promo"
 	"yinling/shared/reminder"
 )
 
@@ -106,6 +107,8 @@ func (r DeliveryRef) key() (pk, sk string) {
 type Due struct {
 	Reminder reminder.Reminder // set for a reminder's occurrence
 	Deferred *DeliveryRef      // set for a held-back delivery
+	Campaign *promo.Campaign   // set for a campaign run whose time has come
+	Chunk    *OfferChunk       // set for a campaign chunk that quiet hours held back
 }
 
 // DuePage is one page of one shard of one minute.
@@ -148,6 +151,20 @@ func (s *Store) DueIn(ctx context.Context, minute time.Time, shard int, start ma
 			}
 			page.Items = append(page.Items, Due{Deferred: &DeliveryRef{StoreID: it.StoreID, ReminderID: it.ReminderID,
 				MemberID: it.MemberID, Occurrence: it.Occurrence, Attempt: it.Attempt, Broadcast: it.Broadcast}})
+		case typeCampaign:
+			var it campaignItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return DuePage{}, wrap("read due", err)
+			}
+			c := it.campaign()
+			page.Items = append(page.Items, Due{Campaign: &c})
+		case typeOfferChunk:
+			var it chunkItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return DuePage{}, wrap("read due", err)
+			}
+			c := it.chunk()
+			page.Items = append(page.Items, Due{Chunk: &c})
 		}
 	}
 	return page, nil

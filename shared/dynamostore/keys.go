@@ -304,3 +304,37 @@ func bookingLinkKey(tokenHash string) (pk, sk string) { return "BLINK#" + tokenH
 
 // sessionTimeLayout is a session's start in its keys: RFC 3339 in UTC, fixed width.
 const sessionTimeLayout = "2006-01-02T15:04Z"
+
+// Campaigns (shared/promo). A campaign's partition holds the campaign (SK CAMPAIGN) and its
+// stats, sharded so that concurrent chunks seldom write the same item (SK CAMPAIGN#STATS#<n>):
+// one Query with begins_with(SK, "CAMPAIGN") reads both. The store's campaigns are listed,
+// newest first, in GSI1.
+const (
+	skCampaign      = "CAMPAIGN"
+	skCampaignStats = "CAMPAIGN#STATS#"
+)
+
+func campaignPK(store, campaign string) string { return storePK(store) + "#CAMPAIGN#" + campaign }
+
+// campaignKey is one campaign.
+func campaignKey(store, campaign string) (pk, sk string) {
+	return campaignPK(store, campaign), skCampaign
+}
+
+// campaignStatsKey is one shard of a campaign's stats.
+func campaignStatsKey(store, campaign string, shard int) (pk, sk string) {
+	return campaignPK(store, campaign), fmt.Sprintf("%s%d", skCampaignStats, shard)
+}
+
+// storeCampaignsKey lists a store's campaigns by creation, in GSI1.
+func storeCampaignsKey(store, createdAt, campaign string) (pk, sk string) {
+	return storePK(store) + "#CAMPAIGNS", createdAt + "#" + campaign
+}
+
+// offerChunkKey is one delivery chunk of a campaign: its recipients, what became of each, and
+// who opened the offer. Global: the offer page presents only a token that starts with the
+// chunk's code (promo.OfferToken); the item carries the store.
+func offerChunkKey(code string) (pk, sk string) { return "OFFER#" + code, "OFFER" }
+
+// paidQuotaKey counts a store's paid messages (SMS, voice calls) queued on one day (UTC date).
+func paidQuotaKey(store, day string) (pk, sk string) { return storePK(store) + "#QUOTA", "DAY#" + day }

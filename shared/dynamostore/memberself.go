@@ -3,6 +3,7 @@ package dynamostore
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -70,12 +71,16 @@ func (s *Store) UpdateProfile(ctx context.Context, m member.Member, prevUpdatedA
 		return wrap("update profile", err)
 	}
 	pk, sk := memberKey(m.StoreID, m.ID)
+	expr := "SET #N = :name, BirthYear = :by, Gender = :gender, Neighborhood = :hood, " +
+		"Interests = :interests, Channel = :channel, QuietStart = :qs, QuietEnd = :qe, #TZ = :tz, " +
+		"Consents = :consents, UpdatedAt = :now"
+	if slices.ContainsFunc(consents, func(c member.Consent) bool { return c.Kind == member.ConsentMarketing && c.Granted }) {
+		expr += " REMOVE OptedOutAt" // granting marketing consent again ends an unsubscription
+	}
 	items := []types.TransactWriteItem{{Update: &types.Update{
 		TableName: &s.table, Key: key(pk, sk),
 		// Name and TimeZone are reserved words in DynamoDB expressions.
-		UpdateExpression: aws.String("SET #N = :name, BirthYear = :by, Gender = :gender, Neighborhood = :hood, " +
-			"Interests = :interests, Channel = :channel, QuietStart = :qs, QuietEnd = :qe, #TZ = :tz, " +
-			"Consents = :consents, UpdatedAt = :now"),
+		UpdateExpression:          &expr,
 		ConditionExpression:       aws.String("attribute_exists(PK) AND UpdatedAt = :prev"),
 		ExpressionAttributeNames:  map[string]string{"#N": "Name", "#TZ": "TimeZone"},
 		ExpressionAttributeValues: vals,

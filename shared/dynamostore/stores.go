@@ -1,6 +1,7 @@
 package dynamostore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"strconv"
@@ -20,13 +21,16 @@ type storeItem struct {
 	Name      string    `dynamodbav:"Name"`
 	TimeZone  string    `dynamodbav:"TimeZone"`
 	PushCap   int       `dynamodbav:"PushCap"`
+	PaidQuota int       `dynamodbav:"PaidQuota,omitempty"`
 	Interests []string  `dynamodbav:"Interests,omitempty"`
 	CreatedAt time.Time `dynamodbav:"CreatedAt"`
 }
 
+// store is the store profile; a store made before it had a paid quota has the default.
 func (it storeItem) store() tenant.Store {
 	return tenant.Store{ID: it.ID, ChainID: it.ChainID, Name: it.Name, TimeZone: it.TimeZone,
-		PushCap: it.PushCap, Interests: it.Interests, CreatedAt: it.CreatedAt}
+		PushCap: it.PushCap, PaidQuota: cmp.Or(it.PaidQuota, tenant.DefaultPaidQuota), Interests: it.Interests,
+		CreatedAt: it.CreatedAt}
 }
 
 type staffItem struct {
@@ -58,7 +62,7 @@ func (s *Store) CreateStore(ctx context.Context, st tenant.Store) error {
 	pk, sk := storeKey(st.ID)
 	return wrap("create store "+st.ID, s.putNew(ctx, storeItem{
 		PK: pk, SK: sk, T: typeStore, ID: st.ID, ChainID: st.ChainID, Name: st.Name,
-		TimeZone: st.TimeZone, PushCap: st.PushCap, Interests: st.Interests, CreatedAt: st.CreatedAt,
+		TimeZone: st.TimeZone, PushCap: st.PushCap, PaidQuota: st.PaidQuota, Interests: st.Interests, CreatedAt: st.CreatedAt,
 	}))
 }
 

@@ -80,7 +80,7 @@ type Decision struct {
 	At     time.Time // ReasonQuietHours: when to send instead
 }
 
-// Decide applies, in order, what makes a push never go (verification, consent, opt-out, the
+// Decide applies, in order, what makes a push never go (verification, opt-out, consent, the
 // member's channel), the weekly budget, and quiet hours, which delay rather than drop. optedOut
 // is whether the member unsubscribed from a push's link (kept apart from consent so that the
 // stats can tell them apart); ledger is their sends of the campaign's kind.
@@ -88,10 +88,10 @@ func Decide(m member.Member, optedOut bool, ledger Ledger, cap int, now time.Tim
 	switch {
 	case !m.Verified():
 		return Decision{Reason: ReasonUnverified}
+	case optedOut: // before consent: unsubscribing withdraws it too, and stats should say which
+		return Decision{Reason: ReasonOptedOut}
 	case !m.Consents.Granted(member.ConsentMarketing):
 		return Decision{Reason: ReasonNoConsent}
-	case optedOut:
-		return Decision{Reason: ReasonOptedOut}
 	case m.Channel == member.ChannelNone:
 		return Decision{Reason: ReasonChannel}
 	case !ledger.Allows(cap, now):

@@ -61,7 +61,12 @@ type Campaign struct {
 	Offer    *Offer // promotions only; nil for content
 	Channel  Channel
 	SendAt   time.Time
-	Status   Status
+	// Days is how many days running the campaign is sent, each day at SendAt's time: 1 for a
+	// promotion; up to MaxDays for content (a morning tip every day of the month). Run is the
+	// day under way or next, 0 first.
+	Days   int
+	Run    int
+	Status Status
 	// CreatedBy is the staff member who made it; CancelledBy who stopped it.
 	CreatedBy   string
 	CancelledBy string
@@ -88,6 +93,7 @@ type Draft struct {
 	Offer    *Offer
 	Channel  Channel
 	SendAt   time.Time
+	Days     int // content only; 0 means 1
 }
 
 // Limits.
@@ -104,6 +110,7 @@ const (
 	MaxPrice      = 10_000_000 // ¥100,000 in fen: more is a typo
 	MaxAhead      = 90 * 24 * time.Hour
 	MaxPickupDays = 90
+	MaxDays       = 31
 )
 
 // Errors a caller can cause; none changes anything.
@@ -119,6 +126,7 @@ var (
 	ErrInvalidPickup  = &fail.Error{Kind: fail.Invalid, Code: "invalid_pickup_window", Field: "offer.pickupUntil"}
 	ErrSendAtPast     = &fail.Error{Kind: fail.Invalid, Code: "send_at_past", Field: "sendAt"}
 	ErrSendAtFar      = &fail.Error{Kind: fail.Invalid, Code: "send_at_too_far", Field: "sendAt"}
+	ErrInvalidDays    = &fail.Error{Kind: fail.Invalid, Code: "invalid_days", Field: "days"}
 	ErrCancelled      = &fail.Error{Kind: fail.Conflict, Code: "campaign_cancelled"}
 	ErrAlreadySent    = &fail.Error{Kind: fail.Conflict, Code: "campaign_sent"}
 )
@@ -137,11 +145,11 @@ func New(d Draft, now time.Time) (Campaign, error) {
 	if c.Title, err = field.Line(d.Title, MaxTitleLen, "title", true); err != nil {
 		return Campaign{}, err
 	}
-	max, ok := map[Channel]int{ChannelSMS: MaxSMSBody, ChannelVoice: MaxVoiceBody, ChannelWeCom: MaxWeComBody}[d.Channel]
+	limit, ok := map[Channel]int{ChannelSMS: MaxSMSBody, ChannelVoice: MaxVoiceBody, ChannelWeCom: MaxWeComBody}[d.Channel]
 	if !ok {
 		return Campaign{}, ErrInvalidChannel
 	}
-	if c.Body, err = field.Line(d.Body, max, "body", true); err != nil {
+	if c.Body, err = field.Line(d.Body, limit, "body", true); err != nil {
 		if fe, _ := fail.As(err); fe != nil && fe.Code == "too_long" {
 			return Campaign{}, ErrBodyTooLong // for SMS: one segment with the link
 		}
@@ -164,6 +172,10 @@ func New(d Draft, now time.Time) (Campaign, error) {
 		return Campaign{}, ErrSendAtPast
 	case c.SendAt.After(now.Add(MaxAhead)):
 		return Campaign{}, ErrSendAtFar
+	}
+	switch c.Days = max(d.Days, 1); {
+	case c.Days > MaxDays, c.Days > 1 && c.Kind != KindContent: // an offer is pushed once
+		return Campaign{}, ErrInvalidDays
 	}
 	if c.Offer != nil && !c.Offer.PickupUntil.After(c.SendAt) {
 		return Campaign{}, ErrInvalidPickup // over before anyone hears of it
@@ -215,6 +227,22 @@ func (o Offer) Price(t member.Tier) int {
 		return p
 	}
 	return o.Prices[member.TierMember]
+}
+
+// RunAt is when run r of c is sent: SendAt, then the same time on each following day.
+func (c Campaign) RunAt(r int) time.Time { return c.SendAt.Add(time.Duration(r) * 24 * time.Hour) }
+
+// Cap is the weekly budget of c's kind for a member reached through a group whose own cap is
+// groupCap (0: none) in a store whose cap is storeCap: a promotion obeys the group, then the
+// store; content has its own budget.
+func (c Campaign) Cap(storeCap, groupCap int) int {
+	switch {
+	case c.Kind == KindContent:
+		return DefaultContentCap
+	case groupCap > 0:
+		return groupCap
+	}
+	return storeCap
 }
 
 // Cancel returns c cancelled by staff; a campaign that finished sending is refused.

@@ -196,3 +196,26 @@ func TestDecide(t *testing.T) {
 		})
 	}
 }
+
+func TestOfferToken(t *testing.T) {
+	key := []byte("k")
+	code := ChunkCode(key, "s1", "C1", 0, 3, 2)
+	if len(code) != ChunkCodeLen || code == ChunkCode(key, "s1", "C1", 0, 3, 3) || code != ChunkCode(key, "s1", "C1", 0, 3, 2) {
+		t.Fatalf("ChunkCode = %q: want 10 characters, stable, different per chunk", code)
+	}
+	for _, pos := range []int{0, 1, 31, 32, 96, MaxChunkPlaces - 1} {
+		tok := OfferToken(key, code, pos, "M1")
+		gotCode, gotPos, ok := ParseOfferToken(tok)
+		if len(tok) != OfferTokenLen || !ok || gotCode != code || gotPos != pos {
+			t.Errorf("OfferToken(%d) = %q parsed as %q %d %v", pos, tok, gotCode, gotPos, ok)
+		}
+		if !ValidOfferToken(key, tok, "M1") || ValidOfferToken(key, tok, "M2") || ValidOfferToken([]byte("other"), tok, "M1") {
+			t.Errorf("ValidOfferToken(%q): want only M1 under key k", tok)
+		}
+	}
+	for _, bad := range []string{"", "abc", strings.Repeat("l", OfferTokenLen), strings.Repeat("a", OfferTokenLen+1)} {
+		if _, _, ok := ParseOfferToken(bad); ok {
+			t.Errorf("ParseOfferToken(%q): want refused", bad)
+		}
+	}
+}

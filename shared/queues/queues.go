@@ -67,3 +67,33 @@ func AttemptNumber(a string) (int, bool) {
 	n, err := strconv.Atoi(a[1:])
 	return n, err == nil
 }
+
+// Campaign messages (shared/promo): the fan-out of a campaign's audience and the delivery of its
+// chunks. Like the reminders' messages they carry ids, never a phone number or a text.
+const (
+	// TypeFanout asks the fanout function to handle one page of a campaign run's audience
+	// (fanout queue).
+	TypeFanout = "campaign.fanout"
+	// TypePush asks the sender to deliver one chunk of a campaign (deliveries queue).
+	TypePush = "campaign.push"
+)
+
+// Fanout is one page of one run of a campaign's audience: Group is the index of the audience
+// group being read (groups are read one after another; GroupID its id), Cursor the position in its member list ("" for its first page), Page the number of the page in the run, which names its chunks.
+type Fanout struct {
+	Store    string `json:"store"`
+	Campaign string `json:"campaign"`
+	Run      int    `json:"run"`
+	Page     int    `json:"page"`
+	Group    int    `json:"group"`
+	GroupID  string `json:"groupId"`
+	Cursor   string `json:"cursor,omitempty"`
+}
+
+// Push is one chunk of a campaign to deliver, by its code (promo.ChunkCode); the chunk's item
+// lists its recipients.
+type Push struct {
+	Store    string `json:"store"`
+	Campaign string `json:"campaign"`
+	Chunk    string `json:"chunk"`
+}

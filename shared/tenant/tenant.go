@@ -44,6 +44,9 @@ type Store struct {
 	TimeZone string
 	// PushCap is the store-wide default of promotional messages per member per rolling 7 days.
 	PushCap int
+	// PaidQuota is how many paid messages (SMS, voice calls) the store's campaigns may queue in a
+	// day, so that a mistake or a stolen staff account cannot run up a bill.
+	PaidQuota int
 	// Interests are the interests members may choose from (用户画像 tags staff can target).
 	Interests []string
 	CreatedAt time.Time
@@ -55,6 +58,10 @@ const DefaultTimeZone = "Asia/Shanghai"
 // DefaultPushCap is the promotional budget per member per week when a store sets none: the seed
 // articles warn that more drives members away.
 const DefaultPushCap = 2
+
+// DefaultPaidQuota is the daily quota of paid campaign messages when a store sets none: a
+// campaign to every member of a large store, with room to spare.
+const DefaultPaidQuota = 20_000
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
