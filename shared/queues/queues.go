@@ -79,7 +79,9 @@ const (
 )
 
 // Fanout is one page of one run of a campaign's audience: Group is the index of the audience
-// group being read (groups are read one after another; GroupID its id), Cursor the position in its member list ("" for its first page), Page the number of the page in the run, which names its chunks.
+// group being read (groups are read one after another; GroupID its id), Cursor the position in
+// its member list ("" for its first page), Page the number of the page in the run, which names
+// its chunks.
 type Fanout struct {
 	Store    string `json:"store"`
 	Campaign string `json:"campaign"`
