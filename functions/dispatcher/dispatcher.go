@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"yinling/shared/dynamostore"
+	"yinling/shared/promo"
 	"yinling/shared/queues"
 	"yinling/shared/reminder"
 	"yinling/shared/sqsmsg"
@@ -32,6 +33,7 @@ import (
 type Env struct {
 	Table         string `env:"TABLE_NAME"`
 	DeliveriesURL string `env:"DELIVERIES_QUEUE_URL"`
+	FanoutURL     string `env:"FANOUT_QUEUE_URL"`
 	LogLevel      string `env:"LOG_LEVEL,optional"`
 }
 
@@ -39,6 +41,7 @@ type Env struct {
 type Deps struct {
 	Store      *dynamostore.Store
 	Deliveries *sqsmsg.Queue
+	Fanout     *sqsmsg.Queue // campaign runs whose time has come
 	Log        *slog.Logger
 	Now        func() time.Time
 	// PageSize bounds each read of a shard (default 500).
@@ -64,9 +67,11 @@ func New(d Deps) *Handler {
 
 // Wire builds the handler from its configuration.
 func Wire(env Env, cfg aws.Config, log *slog.Logger) *Handler {
+	client := sqs.NewFromConfig(cfg)
 	return New(Deps{
 		Store:      dynamostore.New(dynamodb.NewFromConfig(cfg), env.Table),
-		Deliveries: sqsmsg.NewQueue(sqs.NewFromConfig(cfg), env.DeliveriesURL),
+		Deliveries: sqsmsg.NewQueue(client, env.DeliveriesURL),
+		Fanout:     sqsmsg.NewQueue(client, env.FanoutURL),
 		Log:        log,
 		Now:        time.Now,
 	})
@@ -152,9 +157,21 @@ func (h *Handler) shard(ctx context.Context, m time.Time, shard int, now time.Ti
 		var msgs []sqsmsg.Outgoing
 		var advances []dynamostore.Advance
 		var released []dynamostore.DeliveryRef
+		var runs []sqsmsg.Outgoing
+		var chunks []string
 		late := reminder.Late(m, now)
 		for _, due := range page.Items {
 			switch {
+			case due.Campaign != nil:
+				// A campaign run whose time has come: its fan-out takes it from the Due index
+				// as it starts, so a run read twice (a tick retried) starts once.
+				if c := due.Campaign; c.Status == promo.StatusScheduled {
+					runs = append(runs, queues.StartMessage(c.StoreID, c.ID, c.Run, c.Audience.Groups[0]))
+				}
+			case due.Chunk != nil:
+				// Campaign messages held back by quiet hours: the sender delivers them once.
+				msgs = append(msgs, queues.PushMessage(due.Chunk.StoreID, due.Chunk.CampaignID, due.Chunk.Code))
+				chunks = append(chunks, due.Chunk.Code)
 			case due.Deferred != nil:
 				ref := *due.Deferred
 				msgs = append(msgs, deliver(ref, late))
@@ -174,7 +191,15 @@ func (h *Handler) shard(ctx context.Context, m time.Time, shard int, now time.Ti
 		if err := h.d.Deliveries.Send(ctx, msgs); err != nil {
 			return enqueued, advanced, err
 		}
-		enqueued += len(msgs)
+		if err := h.d.Fanout.Send(ctx, runs); err != nil {
+			return enqueued, advanced, err
+		}
+		enqueued += len(msgs) + len(runs)
+		for _, code := range chunks {
+			if err := h.d.Store.ReleaseChunk(ctx, code); err != nil {
+				return enqueued, advanced, err
+			}
+		}
 		n, err := h.d.Store.AdvanceReminders(ctx, advances, now)
 		advanced += n
 		if err != nil {

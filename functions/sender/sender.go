@@ -1,7 +1,7 @@
-// Package sender delivers reminder occurrences from the deliveries queue through the channel
-// providers, exactly once in effect. Promotion chunks join it with the promotions issue.
+// Package sender delivers reminder occurrences and campaign chunks (push.go) from the deliveries
+// queue through the channel providers, exactly once in effect.
 //
-// A batch of up to ten messages costs, besides the provider calls, three table calls and one
+// A batch of up to ten reminder messages costs, besides the provider calls, three table calls and one
 // queue call, whatever its size: one BatchGetItem for the reminders, profiles and
 // acknowledgements; one transaction claiming every delivery; one transaction recording every
 // outcome; one SendMessageBatch of the acknowledgement checks.
@@ -145,9 +145,18 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		h.d.Log.WarnContext(ctx, "delivery will be retried", "message_id", id, "err", err)
 		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
 	}
+	var reminders, pushes []events.SQSMessage
+	for _, rec := range ev.Records {
+		if isPush(rec.Body) {
+			pushes = append(pushes, rec)
+		} else {
+			reminders = append(reminders, rec)
+		}
+	}
+	h.pushes(ctx, pushes, now, fail)
 	var jobs []*job
 	seen := map[string]bool{}
-	for _, rec := range ev.Records {
+	for _, rec := range reminders {
 		ref, late, err := decode(rec.Body)
 		if err != nil {
 			fail(rec.MessageId, err) // a poison message goes to the DLQ after maxReceiveCount

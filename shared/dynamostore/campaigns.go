@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"yinling/shared/fail"
+	"yinling/shared/group"
 	"yinling/shared/member"
 	"yinling/shared/promo"
 )
@@ -149,13 +150,14 @@ func (s *Store) statsAdd(store, campaign string, shard int, d promo.Stats) *type
 	pk, sk := campaignStatsKey(store, campaign, shard)
 	var parts []string
 	vals := map[string]types.AttributeValue{}
+	names := map[string]string{} // several counter names (Deferred…) are reserved words
 	add := func(attr string, n int) {
 		if n == 0 {
 			return
 		}
-		v := ":v" + strconv.Itoa(len(vals))
-		parts = append(parts, attr+" "+v)
-		vals[v] = &types.AttributeValueMemberN{Value: strconv.Itoa(n)}
+		i := strconv.Itoa(len(vals))
+		parts = append(parts, "#a"+i+" :v"+i)
+		names["#a"+i], vals[":v"+i] = attr, &types.AttributeValueMemberN{Value: strconv.Itoa(n)}
 	}
 	add("Audience", d.Audience)
 	add("Queued", d.Queued)
@@ -172,7 +174,7 @@ func (s *Store) statsAdd(store, campaign string, shard int, d promo.Stats) *type
 		return nil
 	}
 	return &types.Update{TableName: &s.table, Key: key(pk, sk), UpdateExpression: aws.String("ADD " + strings.Join(parts, ", ")),
-		ExpressionAttributeValues: vals}
+		ExpressionAttributeNames: names, ExpressionAttributeValues: vals}
 }
 
 func statsFrom(raw map[string]types.AttributeValue) (promo.Stats, error) {
@@ -953,4 +955,64 @@ func (s *Store) Unsubscribe(ctx context.Context, m member.Member, withdrawal mem
 		return false, wrap("unsubscribe", err)
 	}
 	return true, nil
+}
+
+// PushContext is what the sender needs to deliver a chunk: the campaign, the recipients still
+// to hear from it (a member erased since is absent), and for a robot chunk the group.
+type PushContext struct {
+	Campaign   promo.Campaign
+	Recipients map[string]Recipient
+	Group      *group.Group // nil: deleted since
+}
+
+// LoadPush reads a chunk's campaign, the profiles of its pending recipients (≤ MaxChunk) and,
+// for a robot chunk, its group, in one BatchGetItem.
+func (s *Store) LoadPush(ctx context.Context, ch OfferChunk, pending []string) (PushContext, error) {
+	cpk, csk := campaignKey(ch.StoreID, ch.CampaignID)
+	keys := [][2]string{{cpk, csk}}
+	gpk, gsk := groupKey(ch.StoreID, ch.GroupID)
+	if ch.Robot {
+		keys = append(keys, [2]string{gpk, gsk})
+	}
+	for _, id := range pending {
+		pk, sk := memberKey(ch.StoreID, id)
+		keys = append(keys, [2]string{pk, sk})
+	}
+	items, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return PushContext{}, wrap("load push", err)
+	}
+	out := PushContext{Recipients: map[string]Recipient{}}
+	found := false
+	for _, raw := range items {
+		var k struct{ PK, SK string }
+		if err := attributevalue.UnmarshalMap(raw, &k); err != nil {
+			return PushContext{}, wrap("load push", err)
+		}
+		switch {
+		case k.PK == cpk:
+			var it campaignItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return PushContext{}, wrap("load push", err)
+			}
+			out.Campaign, found = it.campaign(), true
+		case k.PK == gpk && k.SK == gsk:
+			var it groupItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return PushContext{}, wrap("load push", err)
+			}
+			g := it.group()
+			out.Group = &g
+		default:
+			r, err := recipientFrom(raw)
+			if err != nil {
+				return PushContext{}, wrap("load push", err)
+			}
+			out.Recipients[r.ID] = r
+		}
+	}
+	if !found {
+		return PushContext{}, promo.ErrNotFound
+	}
+	return out, nil
 }

@@ -73,6 +73,23 @@ const (
 	ReasonQuietHours Reason = "quiet_hours" // later: at the end of the member's quiet hours
 )
 
+// Unreachable says why no push may reach m at all — not verified, unsubscribed, no marketing
+// consent, no channel — or "" when one may. The sender asks again just before calling: a member
+// may change their mind after the fan-out decided.
+func Unreachable(m member.Member, optedOut bool) Reason {
+	switch {
+	case !m.Verified():
+		return ReasonUnverified
+	case optedOut: // before consent: unsubscribing withdraws it too, and stats should say which
+		return ReasonOptedOut
+	case !m.Consents.Granted(member.ConsentMarketing):
+		return ReasonNoConsent
+	case m.Channel == member.ChannelNone:
+		return ReasonChannel
+	}
+	return ""
+}
+
 // Decision is what to do with one member of an audience at now.
 type Decision struct {
 	Send   bool
@@ -85,16 +102,10 @@ type Decision struct {
 // is whether the member unsubscribed from a push's link (kept apart from consent so that the
 // stats can tell them apart); ledger is their sends of the campaign's kind.
 func Decide(m member.Member, optedOut bool, ledger Ledger, cap int, now time.Time) Decision {
-	switch {
-	case !m.Verified():
-		return Decision{Reason: ReasonUnverified}
-	case optedOut: // before consent: unsubscribing withdraws it too, and stats should say which
-		return Decision{Reason: ReasonOptedOut}
-	case !m.Consents.Granted(member.ConsentMarketing):
-		return Decision{Reason: ReasonNoConsent}
-	case m.Channel == member.ChannelNone:
-		return Decision{Reason: ReasonChannel}
-	case !ledger.Allows(cap, now):
+	if r := Unreachable(m, optedOut); r != "" {
+		return Decision{Reason: r}
+	}
+	if !ledger.Allows(cap, now) {
 		return Decision{Reason: ReasonBudget}
 	}
 	loc, err := member.ParseTimeZone(m.TimeZone)

@@ -69,6 +69,19 @@ func ParseOfferToken(tok string) (code string, pos int, ok bool) {
 	return tok[:ChunkCodeLen], hi<<5 | lo, true
 }
 
+// ValidChunkCode reports whether s has the shape of a ChunkCode.
+func ValidChunkCode(s string) bool {
+	if len(s) != ChunkCodeLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(alphabet, s[i]) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // ValidOfferToken reports whether tok is the token of memberID at its place, in constant time.
 func ValidOfferToken(key []byte, tok, memberID string) bool {
 	code, pos, ok := ParseOfferToken(tok)

@@ -8,6 +8,7 @@ package promo
 
 import (
 	"slices"
+	"strconv"
 	"time"
 
 	"yinling/shared/fail"
@@ -243,6 +244,15 @@ func (c Campaign) Cap(storeCap, groupCap int) int {
 		return groupCap
 	}
 	return storeCap
+}
+
+// Yuan writes a price in fen as yuan with two decimals: 1590 → "15.90".
+func Yuan(fen int) string {
+	sign := ""
+	if fen < 0 {
+		sign, fen = "-", -fen
+	}
+	return sign + strconv.Itoa(fen/100) + "." + string(rune('0'+fen%100/10)) + string(rune('0'+fen%10))
 }
 
 // Cancel returns c cancelled by staff; a campaign that finished sending is refused.

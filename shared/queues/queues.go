@@ -8,7 +8,11 @@
 // consent or was erased a moment ago is never called.
 package queues
 
-import "strconv"
+import (
+	"strconv"
+
+	"yinling/shared/sqsmsg"
+)
 
 // Message types.
 const (
@@ -98,4 +102,15 @@ type Push struct {
 	Store    string `json:"store"`
 	Campaign string `json:"campaign"`
 	Chunk    string `json:"chunk"`
+}
+
+// StartMessage starts run run of a campaign: the first page of its first audience group.
+func StartMessage(store, campaign string, run int, firstGroup string) sqsmsg.Outgoing {
+	return sqsmsg.Outgoing{ID: campaign, Type: TypeFanout,
+		Body: Fanout{Store: store, Campaign: campaign, Run: run, GroupID: firstGroup}}
+}
+
+// PushMessage asks the sender to deliver one chunk of a campaign.
+func PushMessage(store, campaign, chunk string) sqsmsg.Outgoing {
+	return sqsmsg.Outgoing{ID: chunk, Type: TypePush, Body: Push{Store: store, Campaign: campaign, Chunk: chunk}}
 }
