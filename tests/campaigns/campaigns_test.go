@@ -25,6 +25,7 @@ import (
 	"yinling/functions/dispatcher"
 	"yinling/functions/fanout"
 	"yinling/functions/sender"
+	"yinling/shared/awscalls"
 	"yinling/shared/dynamostore"
 	"yinling/shared/group"
 	"yinling/shared/member"
@@ -85,7 +86,7 @@ func (c *clock) Set(t time.Time)     { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 type harness struct {
-	t          *testing.T
+	t          testing.TB
 	env        *testenv.Env
 	st         *dynamostore.Store
 	clock      *clock
@@ -96,16 +97,31 @@ type harness struct {
 	fanoutURL  string
 	deliveries string
 	crash      func(step string) error
+	fanQ       *sqsmsg.Queue      // the fanout queue as the functions (and the API) reach it
+	seedStore  *dynamostore.Store // uncounted
+	polls      int                // Lambda's poller's SQS requests: receives and batch deletes
 }
 
-func newHarness(t *testing.T, now time.Time, pageSize int) *harness {
+func newHarness(t testing.TB, now time.Time, pageSize int) *harness {
+	return newCountedHarness(t, now, pageSize, nil)
+}
+
+// newCountedHarness is newHarness with the functions' AWS calls counted by counter (nil: not
+// counted); the harness's own calls — seeding, and Lambda's part of polling — are not.
+func newCountedHarness(t testing.TB, now time.Time, pageSize int, counter *awscalls.Counter) *harness {
 	env := testenv.New(t)
-	st := dynamostore.New(env.DynamoDB, env.TableName())
+	cfg := env.AWS.Copy()
+	if counter != nil {
+		cfg.APIOptions = append(cfg.APIOptions, counter.Register)
+	}
+	db, queue := dynamodb.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
+	st := dynamostore.New(db, env.TableName())
 	h := &harness{t: t, env: env, st: st, clock: &clock{t: now}, fanoutURL: env.Ref("FanoutQueue"), deliveries: env.Ref("DeliveriesQueue"),
 		p: &provider{calls: map[string]int{}, to: map[string]int{}}}
 	log := slog.New(slog.DiscardHandler)
 	key := []byte("k")
-	h.fan = fanout.New(fanout.Deps{Store: st, Deliveries: sqsmsg.NewQueue(env.SQS, h.deliveries), Fanout: sqsmsg.NewQueue(env.SQS, h.fanoutURL),
+	h.fanQ = sqsmsg.NewQueue(queue, h.fanoutURL)
+	h.fan = fanout.New(fanout.Deps{Store: st, Deliveries: sqsmsg.NewQueue(queue, h.deliveries), Fanout: h.fanQ,
 		Key: key, Log: log, Now: h.clock.Now, PageSize: pageSize, Crash: func(step string) error {
 			if h.crash != nil {
 				return h.crash(step)
@@ -114,10 +130,11 @@ func newHarness(t *testing.T, now time.Time, pageSize int) *harness {
 		}})
 	h.send = sender.New(sender.Deps{Store: st, Channels: map[notify.Channel]notify.Sender{notify.ChannelVoice: h.p, notify.ChannelSMS: h.p, notify.ChannelWeCom: h.p},
 		Key: key, BaseURL: "https://yl.example", Log: log, Now: h.clock.Now})
-	h.disp = dispatcher.New(dispatcher.Deps{Store: st, Deliveries: sqsmsg.NewQueue(env.SQS, h.deliveries), Fanout: sqsmsg.NewQueue(env.SQS, h.fanoutURL),
+	h.disp = dispatcher.New(dispatcher.Deps{Store: st, Deliveries: sqsmsg.NewQueue(queue, h.deliveries), Fanout: sqsmsg.NewQueue(queue, h.fanoutURL),
 		Log: log, Now: h.clock.Now})
 	ctx := context.Background()
-	must(t, st.CreateStore(ctx, tenant.Store{ID: store, Name: "银龄便利店", TimeZone: tenant.DefaultTimeZone, PushCap: 2, CreatedAt: now}))
+	h.seedStore = dynamostore.New(env.DynamoDB, env.TableName())
+	must(t, h.seedStore.CreateStore(ctx, tenant.Store{ID: store, Name: "银龄便利店", TimeZone: tenant.DefaultTimeZone, PushCap: 2, CreatedAt: now}))
 	return h
 }
 
@@ -129,7 +146,7 @@ func must(t testing.TB, err error) {
 }
 
 func (h *harness) group(id string, pushCap int) {
-	_, err := h.st.CreateGroup(context.Background(), group.Group{ID: id, StoreID: store, Name: "太极队 " + id, EntryRule: group.RuleOpen,
+	_, err := h.seedStore.CreateGroup(context.Background(), group.Group{ID: id, StoreID: store, Name: "太极队 " + id, EntryRule: group.RuleOpen,
 		PushCap: pushCap, JoinCode: "J" + id, CreatedAt: h.clock.Now(), UpdatedAt: h.clock.Now()}, dynamostore.Idempotency{})
 	must(h.t, err)
 }
@@ -155,7 +172,7 @@ func (h *harness) members(groupID, prefix string, n int, change func(i int, m *m
 		mss = append(mss, member.Membership{StoreID: store, GroupID: groupID, MemberID: m.ID, Status: member.StatusActive, Path: member.PathQR, JoinedAt: now.Add(time.Duration(i) * time.Second)})
 		ids = append(ids, m.ID)
 	}
-	must(h.t, h.st.ImportMembers(context.Background(), ms, mss))
+	must(h.t, h.seedStore.ImportMembers(context.Background(), ms, mss))
 	return ids
 }
 
@@ -173,7 +190,7 @@ func (h *harness) campaign(id string, kind promo.Kind, channel promo.Channel, gr
 	c.ID, c.StoreID, c.CreatedBy = id, store, "staff-1"
 	must(h.t, h.st.CreateCampaign(context.Background(), c))
 	if sendAt.IsZero() {
-		must(h.t, sqsmsg.NewQueue(h.env.SQS, h.fanoutURL).Send(context.Background(),
+		must(h.t, h.fanQ.Send(context.Background(),
 			[]sqsmsg.Outgoing{queues.StartMessage(store, c.ID, 0, c.Audience.Groups[0])}))
 	}
 	return c
@@ -211,13 +228,19 @@ func (h *harness) pump(url string, handle func(context.Context, events.SQSEvent)
 			failed[f.ItemIdentifier] = true
 		}
 	}
-	for _, m := range out.Messages {
+	var done []sqstypes.DeleteMessageBatchRequestEntry
+	for i, m := range out.Messages {
 		if failed[*m.MessageId] {
 			_, err := h.env.SQS.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: &url, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0})
 			must(h.t, err)
 			continue
 		}
-		_, err := h.env.SQS.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &url, ReceiptHandle: m.ReceiptHandle})
+		done = append(done, sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), ReceiptHandle: m.ReceiptHandle})
+	}
+	h.polls++
+	if len(done) > 0 { // as Lambda's poller does: one batch delete
+		h.polls++
+		_, err := h.env.SQS.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: &url, Entries: done})
 		must(h.t, err)
 	}
 	return len(out.Messages)
