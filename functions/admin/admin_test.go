@@ -222,6 +222,7 @@ func TestHandleEvents(t *testing.T) {
 			"joinedLast30Days": map[string]any{"qr": 0.0, "invite": 0.0, "referral": 1.0, "total": 1.0},
 			"topReferrers":     []any{map[string]any{"memberId": memberA, "name": "张秀英", "referrals": 1.0}},
 			"bookings":         map[string]any{"seats": 0.0, "attended": 0.0, "noShow": 0.0},
+			"pushes":           map[string]any{"opens": 0.0, "optOuts": 0.0},
 			"partial":          false, "asOf": "2026-11-23T08:00:00Z"}},
 		{event: "metrics-approval-group", status: 200, maxCalls: 3, want: map[string]any{
 			"members": 2.0, "active": 0.0, "pendingApproval": 2.0, "topReferrers": []any{}, "activeLast30Days": 2.0,

@@ -240,8 +240,16 @@ type metricsJSON struct {
 	JoinedLast30Days joinedJSON     `json:"joinedLast30Days"`
 	TopReferrers     []referrerJSON `json:"topReferrers"`
 	Bookings         bookingsJSON   `json:"bookings"`
+	Pushes           pushesJSON     `json:"pushes"`
 	Partial          bool           `json:"partial"`
 	AsOf             time.Time      `json:"asOf"`
+}
+
+// pushesJSON is how the group's members answer campaigns: offer pages opened (each member once
+// per campaign) and unsubscriptions from a push's link.
+type pushesJSON struct {
+	Opens   int `json:"opens"`
+	OptOuts int `json:"optOuts"`
 }
 
 // bookingsJSON is the group's doctor Q&A participation: seats held at sessions for the group,
@@ -271,7 +279,8 @@ func toMetricsJSON(h dynamostore.GroupHealth, now time.Time) metricsJSON {
 	out := metricsJSON{
 		GroupID: h.Group.ID, GroupName: h.Group.Name, Members: h.Active + h.PendingApproval, Active: h.Active,
 		PendingApproval: h.PendingApproval, ActiveLast30Days: h.ActiveLast30Days, JoinedLast30Days: j, TopReferrers: []referrerJSON{},
-		Bookings: bookingsJSON{Seats: h.Bookings, Attended: h.Attended, NoShow: h.NoShow}, Partial: h.Partial,
+		Bookings: bookingsJSON{Seats: h.Bookings, Attended: h.Attended, NoShow: h.NoShow},
+		Pushes:   pushesJSON{Opens: h.PushOpens, OptOuts: h.PushOptOuts}, Partial: h.Partial,
 		AsOf: now.UTC().Truncate(time.Second),
 	}
 	for _, r := range h.TopReferrers {

@@ -398,6 +398,9 @@ type GroupHealth struct {
 	// Bookings counts the seats members hold or held at the Q&A sessions for this group
 	// (cancellations taken off); Attended and NoShow what staff recorded once they took place.
 	Bookings, Attended, NoShow int
+	// PushOpens counts the members of the group who opened a campaign's offer page (each once
+	// per campaign); PushOptOuts those who unsubscribed from one.
+	PushOpens, PushOptOuts int
 	// Partial: the group has more referrers than one read of its counters covers (about 1000),
 	// so the ranking, and the joins of the oldest days, may be incomplete.
 	Partial bool
@@ -451,6 +454,7 @@ func (s *Store) GroupHealth(ctx context.Context, store, groupID string, now time
 			Active, PendingApproval, Referrals     int
 			JoinedQR, JoinedInvite, JoinedReferral int
 			Bookings, Attended, NoShow             int
+			PushOpens, PushOptOuts                 int
 		}
 		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
 			return GroupHealth{}, wrap("group health", err)
@@ -459,6 +463,7 @@ func (s *Store) GroupHealth(ctx context.Context, store, groupID string, now time
 		case it.SK == totalSK:
 			h.Active, h.PendingApproval = it.Active, it.PendingApproval
 			h.Bookings, h.Attended, h.NoShow = it.Bookings, it.Attended, it.NoShow
+			h.PushOpens, h.PushOptOuts = it.PushOpens, it.PushOptOuts
 		case strings.HasPrefix(it.SK, dayPfx):
 			h.Joined[member.PathQR] += it.JoinedQR
 			h.Joined[member.PathInvite] += it.JoinedInvite

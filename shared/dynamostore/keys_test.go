@@ -18,6 +18,11 @@ func TestKeys(t *testing.T) {
 		want kv
 	}{
 		{"store", k(storeKey("s1")), kv{"STORE#s1", "STORE"}},
+		{"campaign", k(campaignKey("s1", "C1")), kv{"STORE#s1#CAMPAIGN#C1", "CAMPAIGN"}},
+		{"campaign stats", k(campaignStatsKey("s1", "C1", 3)), kv{"STORE#s1#CAMPAIGN#C1", "CAMPAIGN#STATS#3"}},
+		{"store campaigns", k(storeCampaignsKey("s1", "2026-11-23T08:00:00Z", "C1")), kv{"STORE#s1#CAMPAIGNS", "2026-11-23T08:00:00Z#C1"}},
+		{"offer chunk", k(offerChunkKey("abcdefghij")), kv{"OFFER#abcdefghij", "OFFER"}},
+		{"paid quota", k(paidQuotaKey("s1", "2026-11-23")), kv{"STORE#s1#QUOTA", "DAY#2026-11-23"}},
 		{"staff", k(staffKey("s1", "u1")), kv{"STORE#s1", "STAFF#u1"}},
 		{"group", k(groupKey("s1", "01JDQ7Z6W3V8G0X5Y4K2M9N1PA")), kv{"STORE#s1", "GROUP#01JDQ7Z6W3V8G0X5Y4K2M9N1PA"}},
 		{"doctor", k(doctorKey("s1", "D1")), kv{"STORE#s1", "DOCTOR#D1"}},

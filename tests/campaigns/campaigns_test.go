@@ -315,8 +315,32 @@ func TestCampaignReachesEachMemberOnce(t *testing.T) {
 			t.Errorf("message %+v: want the body, the member's own offer link and their price", m)
 		}
 	}
+	// One member opens the offer twice and unsubscribes from it: counted once each, in the
+	// campaign and in the group's health.
+	m := h.p.msgs[0]
+	code, pos, _ := promo.ParseOfferToken(strings.TrimPrefix(m.Link, "https://yl.example/o/"))
+	ch, err := h.st.OfferChunk(ctx, code)
+	must(t, err)
+	for range 2 {
+		_, err := h.st.OpenOffer(ctx, ch, ch.Members[pos])
+		must(t, err)
+		ch, err = h.st.OfferChunk(ctx, code)
+		must(t, err)
+	}
+	rs, err := h.st.Recipients(ctx, store, []string{ch.Members[pos]})
+	must(t, err)
+	out := member.Changes(rs[ch.Members[pos]].Consents, map[member.ConsentKind]bool{member.ConsentMarketing: false}, noon)
+	if first, err := h.st.Unsubscribe(ctx, rs[ch.Members[pos]].Member, out[0], &ch, noon); err != nil || !first {
+		t.Fatalf("Unsubscribe = %v, %v; want the first", first, err)
+	}
+	health, err := h.st.GroupHealth(ctx, store, ch.GroupID, noon)
+	must(t, err)
+	if health.PushOpens != 1 || health.PushOptOuts != 1 {
+		t.Errorf("group health pushes = %d opens, %d opt-outs; want 1 and 1", health.PushOpens, health.PushOptOuts)
+	}
+
 	c, st := h.stats("C1")
-	want := promo.Stats{Audience: 24, Queued: 20, Sent: 20, Suppressed: map[promo.Reason]int{
+	want := promo.Stats{Audience: 24, Queued: 20, Sent: 20, Opened: 1, Unsubscribed: 1, Suppressed: map[promo.Reason]int{
 		promo.ReasonNoConsent: 1, promo.ReasonUnverified: 1, promo.ReasonChannel: 1, promo.ReasonOptedOut: 1}}
 	if c.Status != promo.StatusSent || fmt.Sprint(st) != fmt.Sprint(want) {
 		t.Errorf("campaign %s, stats %+v; want sent, %+v", c.Status, st, want)
