@@ -402,7 +402,7 @@ func expiry(c promo.Campaign, now time.Time) time.Time {
 	if c.Offer != nil && c.Offer.PickupUntil.After(end) {
 		end = c.Offer.PickupUntil
 	}
-	return end.Add(90 * 24 * time.Hour)
+	return end.Add(dynamostore.CampaignRetention)
 }
 
 // enqueue sends chunks to the sender, ten to a SendMessageBatch.

@@ -33,9 +33,9 @@ const (
 // StatsShards is how many items a campaign's stats are spread over.
 const StatsShards = 10
 
-// campaignRetention is how long a campaign's chunks — who was sent what, and who opened it —
+// CampaignRetention is how long a campaign's chunks — who was sent what, and who opened it —
 // are kept after the last send or the end of the offer's pickup, whichever is later.
-const campaignRetention = 90 * 24 * time.Hour
+const CampaignRetention = 90 * 24 * time.Hour
 
 type campaignItem struct {
 	PK          string         `dynamodbav:"PK"`

@@ -39,8 +39,6 @@ import (
 
 const store = "s-camp"
 
-var shanghai, _ = time.LoadLocation("Asia/Shanghai")
-
 // provider records every message it accepts, and fails those fail picks (transiently).
 type provider struct {
 	mu    sync.Mutex
