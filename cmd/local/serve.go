@@ -276,6 +276,7 @@ Yinling is running on %[1]s
           and doctor talks     %[1]s/sessions
   staff admin page             %[1]s/admin     (paste the staff token below)
   staff doctor talks           %[1]s/admin/sessions
+  staff campaigns (offers)     %[1]s/admin/campaigns
   messages "sent" (outbox)     %[1]s/api/admin/outbox   (the one-time code to verify a signup
                                is there: nothing leaves this machine)
 

@@ -3,8 +3,9 @@
 // (GET /join/{code}), the senior's own page (GET /me), the page a family link opens
 // (GET /f/{token}), the page a reminder's text message links to (GET /r/{token}), the doctor
 // Q&A sessions a senior books (GET /sessions) and the page every booking message links to
-// (GET /b/{token}), the staff admin pages (GET /admin, GET /admin/reminders, GET /admin/sessions
-// and its printable question digest, GET /admin/sessions/digest) and the static files they use
+// (GET /b/{token}), the page a promotion's message links to (GET /o/{token}), the staff admin
+// pages (GET /admin, GET /admin/reminders, GET /admin/sessions and its printable question digest,
+// GET /admin/sessions/digest, GET /admin/campaigns) and the static files they use
 // (GET /static/{file}). The pages and files are embedded (package
 // yinling/web), rendered per language from the i18n catalog, and cached by the phone as long as
 // they are unchanged: HTML is revalidated on every visit (a deploy shows at once), static files
@@ -71,6 +72,9 @@ type page struct {
 	// voice pages play voice clips and, on the family page, upload them: their CSP lets audio
 	// come from, and uploads go to, the voice bucket (see cspVoice).
 	voice bool
+	// images pages show a picture staff linked (an offer's): their CSP lets images come from
+	// any https origin (see cspImages).
+	images bool
 }
 
 // staticFile is one embedded file under /static/, hashed once when the handler is built.
@@ -91,8 +95,12 @@ const (
 	// web function is not told the bucket's name, so S3's domains stand for it (AWS's, and AWS
 	// China's); loopback is the local stack's S3 emulator, and can only ever reach the phone
 	// itself.
-	voiceSources   = "https://*.amazonaws.com https://*.amazonaws.com.cn http://127.0.0.1:* http://localhost:*"
-	cspVoice       = "default-src 'self'; img-src 'self' data:; media-src 'self' blob: " + voiceSources + "; connect-src 'self' " + voiceSources + "; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+	voiceSources = "https://*.amazonaws.com https://*.amazonaws.com.cn http://127.0.0.1:* http://localhost:*"
+	cspVoice     = "default-src 'self'; img-src 'self' data:; media-src 'self' blob: " + voiceSources + "; connect-src 'self' " + voiceSources + "; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+	// cspImages lets an offer's picture come from wherever staff host it, over https only (the
+	// API refuses any other link); scripts, styles and connections stay our own. The page sends
+	// no Referer, so the picture's host never sees the offer's token.
+	cspImages      = "default-src 'self'; img-src 'self' data: https:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 	cacheHTML      = "no-cache"
 	cacheImmutable = "public, max-age=31536000, immutable"
 )
@@ -137,9 +145,13 @@ func New(d Deps) *Handler {
 	booking := page{name: "booking", noindex: true, noReferrer: true}
 	staffSessions := page{name: "staff-sessions", noindex: true, voice: true}
 	staffDigest := page{name: "staff-digest", noindex: true}
+	// The offer page every promotion's message links to: its token is the capability, like a
+	// booking's, and it may show a picture from elsewhere; and the staff page that sends them.
+	offer := page{name: "offer", noindex: true, noReferrer: true, images: true}
+	staffCampaigns := page{name: "staff-campaigns", noindex: true}
 	if h.pages, err = parsePages(assets.Templates(), h.assetURL,
 		home.name, admin.name, join.name, me.name, family.name, reminder.name, staffReminders.name,
-		sessions.name, booking.name, staffSessions.name, staffDigest.name); err != nil {
+		sessions.name, booking.name, staffSessions.name, staffDigest.name, offer.name, staffCampaigns.name); err != nil {
 		panic(err)
 	}
 	if err := h.render(); err != nil {
@@ -156,6 +168,8 @@ func New(d Deps) *Handler {
 	h.Route("GET /b/{token}", h.servePage(booking))
 	h.Route("GET /admin/sessions", h.servePage(staffSessions))
 	h.Route("GET /admin/sessions/digest", h.servePage(staffDigest))
+	h.Route("GET /o/{token}", h.servePage(offer))
+	h.Route("GET /admin/campaigns", h.servePage(staffCampaigns))
 	h.Route("GET /static/{file}", h.serveStatic)
 	return h
 }
@@ -270,6 +284,9 @@ func (h *Handler) servePage(p page) apigw.HandlerFunc {
 		}
 		if p.voice {
 			hdr["content-security-policy"] = cspVoice
+		}
+		if p.images {
+			hdr["content-security-policy"] = cspImages
 		}
 		hdr["etag"] = rp.etag
 		return conditional(r, hdr, rp.body), nil

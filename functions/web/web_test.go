@@ -21,6 +21,7 @@ import (
 	"yinling/shared/fail"
 	"yinling/shared/i18n"
 	"yinling/shared/member"
+	"yinling/shared/promo"
 	assets "yinling/web"
 )
 
@@ -155,7 +156,7 @@ func TestEvents(t *testing.T) {
 			event: "admin",
 			want:  result{200, htmlHeaders("zh-CN", map[string]string{"x-robots-tag": "noindex, nofollow"})},
 			contains: []string{"员工令牌", "make token", "令牌无效或已经过期", "公开加入", "邀请加入", "审核加入", `href="/admin/reminders"`,
-				`src="/static/admin.js?v=` + js.version + `"`, `type="password"`},
+				`href="/admin/campaigns"`, `src="/static/admin.js?v=` + js.version + `"`, `type="password"`},
 		},
 		{
 			event: "join-zh",
@@ -233,6 +234,19 @@ func TestEvents(t *testing.T) {
 			want:  result{200, htmlHeaders("zh-CN", noindex)},
 			contains: []string{"<title>问题单 · 给医生</title>", `class="print-me"`, ">打印</button>", `href="/admin/sessions"`,
 				`src="/static/staff-digest.js?v=` + h.static["staff-digest.js"].version + `"`},
+		},
+		{
+			event: "offer-zh", // an offer's page: its token is in the message that brought the senior
+			want:  result{200, htmlHeaders("zh-CN", map[string]string{"x-robots-tag": "noindex, nofollow", "referrer-policy": "no-referrer", "content-security-policy": cspImages})},
+			contains: []string{"<title>优惠活动</title>", ">听一听</button>", ">不想再收到优惠信息</button>", "这个优惠已经没有了",
+				"已为您退订，以后不会再给您发优惠信息。", `<meta name="referrer" content="no-referrer">`, `loading="lazy"`,
+				`src="/static/offer.js?v=` + h.static["offer.js"].version + `"`},
+		},
+		{
+			event: "admin-campaigns",
+			want:  result{200, htmlHeaders("zh-CN", noindex)},
+			contains: []string{"<title>推送活动 · 店员</title>", "员工令牌", "新建推送", `type="password"`, `href="/admin"`,
+				`src="/static/staff-campaigns.js?v=` + h.static["staff-campaigns.js"].version + `"`},
 		},
 		{
 			event: "static-css",
@@ -381,7 +395,7 @@ func TestETagMatch(t *testing.T) {
 
 // pageRoutes are the routes that serve an HTML page.
 var pageRoutes = []string{"GET /", "GET /admin", "GET /join/{code}", "GET /me", "GET /f/{token}", "GET /r/{token}", "GET /admin/reminders",
-	"GET /sessions", "GET /b/{token}", "GET /admin/sessions", "GET /admin/sessions/digest"}
+	"GET /sessions", "GET /b/{token}", "GET /admin/sessions", "GET /admin/sessions/digest", "GET /o/{token}", "GET /admin/campaigns"}
 
 var staticRef = regexp.MustCompile(`(?:href|src)="/static/([^"?]+)\?v=([0-9a-f]+)"`)
 
@@ -547,6 +561,16 @@ func TestSeniorPageMessages(t *testing.T) {
 		{"GET /admin/sessions/digest", []string{"rem.js", "staff.js", "staff-digest.js"}, rem},
 		{"GET /r/{token}", []string{"rem.js", "reminder.js"}, rem},
 		{"GET /admin/reminders", []string{"rem.js", "remlist.js", "recorder.js", "staff-reminders.js"}, append([]string{"st_active", "st_paused", "st_cancelled", "st_done"}, rem...)},
+		// offer.js names the price by msg['tier_' + tier].
+		{"GET /o/{token}", []string{"rem.js", "offer.js"}, append([]string{"tier_member", "tier_leader", "tier_partner"}, rem...)},
+		// staff-campaigns.js names a campaign's status, kind and channel, the channel's limit, and
+		// each figure of its stats by prefix + the API's value.
+		{"GET /admin/campaigns", []string{"rem.js", "staff.js", "staff-campaigns.js"}, append([]string{
+			"st_scheduled", "st_sending", "st_sent", "st_cancelled", "kind_promotion", "kind_content",
+			"ch_sms", "ch_voice", "ch_wecom", "help_sms", "help_voice", "help_wecom",
+			"stat_audience", "stat_queued", "stat_deferred", "stat_sent", "stat_failed", "stat_skipped", "stat_opened", "stat_unsubscribed",
+			"sup_budget", "sup_no_consent", "sup_opted_out", "sup_unverified", "sup_channel", "sup_quota",
+		}, rem...)},
 	}
 	for _, tt := range tests {
 		want := slices.Clone(tt.lookedUp)
@@ -711,6 +735,99 @@ func TestQAPages(t *testing.T) {
 			if !strings.Contains(resp.Body, c) {
 				t.Errorf("%s (%s): body does not contain %q", tt.route, tt.lang, c)
 			}
+		}
+	}
+}
+
+// The offer page a promotion's message links to and the staff campaigns page: their headers,
+// their words in both languages, their scripts. The offer page's URL is a token, like a booking
+// page's: no Referer, no index; its CSP lets the offer's picture come from any https origin.
+func TestCampaignPages(t *testing.T) {
+	h := newHandler(t)
+	js := func(name string) string { return `src="/static/` + name + `?v=` + h.static[name].version + `"` }
+	tests := []struct {
+		route, lang string
+		headers     map[string]string
+		contains    []string
+	}{
+		{"GET /o/{token}", "zh-CN", map[string]string{"x-robots-tag": "noindex, nofollow", "referrer-policy": "no-referrer", "content-security-policy": cspImages},
+			[]string{"<title>优惠活动</title>", ">听一听</button>", ">不想再收到优惠信息</button>", "点一下就退订",
+				"已为您退订，以后不会再给您发优惠信息。", "健康提醒不受影响", "线上参与，线下领取", `"yourPrice": "您的价格（{tier}）"`,
+				`"tier_leader": "团长价"`, `"pickup": "到店领取：{place}，{when}"`, `"ended": "这个优惠已经结束了"`,
+				`<img id="image" alt="" width="640" height="480" loading="lazy"`, "<noscript>",
+				`<meta name="referrer" content="no-referrer">`, js("rem.js"), js("offer.js")}},
+		{"GET /o/{token}", "en", nil, []string{`<html lang="en">`, ">Listen</button>", ">No more offers, please</button>",
+			"You are unsubscribed", "This offer is no longer here", `"tier_partner": "partner price"`}},
+		{"GET /admin/campaigns", "zh-CN", map[string]string{"x-robots-tag": "noindex, nofollow", "content-security-policy": csp, "referrer-policy": "strict-origin-when-cross-origin"},
+			[]string{"<title>推送活动 · 店员</title>", "员工令牌", "新建推送", "发给哪些社群", "会员价", "团长价", "合伙人价",
+				`name="channel" value="sms" checked`, `name="kind" value="promotion" checked`, `name="when" value="now" checked`,
+				`"help_sms": "短信最多 {n} 个字：加上店名和优惠链接，正好是一条短信。`, "发送情况", ">取消推送</button>",
+				`"cancelConfirm": "确定取消？再点一次"`, `href="/admin"`, `type="password"`, js("rem.js"), js("staff.js"), js("staff-campaigns.js")}},
+		{"GET /admin/campaigns", "en", nil, []string{`<html lang="en">`, "New campaign", "Which groups", ">Cancel the campaign</button>", "Delivery"}},
+		{"GET /admin", "en", nil, []string{`href="/admin/campaigns"`, ">Campaigns</a>"}},
+	}
+	for _, tt := range tests {
+		resp := get(t, h, tt.route, map[string]string{"lang": tt.lang}, nil)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s (%s): status %d", tt.route, tt.lang, resp.StatusCode)
+		}
+		for k, v := range tt.headers {
+			if got := resp.Headers[k]; got != v {
+				t.Errorf("%s (%s): %s = %q, want %q", tt.route, tt.lang, k, got, v)
+			}
+		}
+		for _, c := range tt.contains {
+			if !strings.Contains(resp.Body, c) {
+				t.Errorf("%s (%s): body does not contain %q", tt.route, tt.lang, c)
+			}
+		}
+	}
+}
+
+// staff-campaigns.js shows an API error next to the element whose data-field is the error's
+// field, or the nearest enclosing one ("offer.prices.member" shows by the prices): every field a
+// campaign error names must find one, and every suppression reason the stats count has its words.
+func TestCampaignPageNamesTheAPIFields(t *testing.T) {
+	// field.Line, field.HTTPS, too_many_values, and a pickup start that is not a time.
+	fields := []string{"title", "imageUrl", "offer.pickupPlace", "audience", "offer.pickupFrom"}
+	for _, e := range []*fail.Error{
+		promo.ErrInvalidKind, promo.ErrInvalidChannel, promo.ErrBodyTooLong, promo.ErrPriceMissing, promo.ErrInvalidPrice,
+		promo.ErrOfferRequired, promo.ErrOfferForbidden, promo.ErrInvalidPickup, promo.ErrSendAtPast, promo.ErrSendAtFar,
+		promo.ErrInvalidDays, promo.ErrNoGroups, promo.ErrTooManyGroups, promo.ErrInvalidMatch, promo.ErrInvalidTier,
+		promo.ErrInvalidAge, promo.ErrInvalidTag,
+	} {
+		fields = append(fields, e.Field)
+	}
+	for _, t := range promo.Tiers {
+		fields = append(fields, "offer.prices."+string(t))
+	}
+	b, err := fs.ReadFile(assets.Templates(), "staff-campaigns.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := map[string]bool{}
+	for _, m := range dataField.FindAllStringSubmatch(string(b), -1) {
+		named[m[1]] = true
+	}
+	for _, f := range fields {
+		name := f
+		for name != "" && !named[name] {
+			i := strings.LastIndex(name, ".")
+			if i < 0 {
+				name = ""
+				break
+			}
+			name = name[:i]
+		}
+		if name == "" {
+			t.Errorf("field %q of a campaign error has no data-field in staff-campaigns.html", f)
+		}
+	}
+	h := newHandler(t)
+	body := get(t, h, "GET /admin/campaigns", nil, nil).Body
+	for _, r := range promo.SuppressionReasons {
+		if !strings.Contains(body, `"sup_`+string(r)+`": "`) {
+			t.Errorf("suppression reason %q has no words (sup_%s) on /admin/campaigns", r, r)
 		}
 	}
 }

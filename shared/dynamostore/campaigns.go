@@ -93,7 +93,13 @@ func toCampaignItem(c promo.Campaign) campaignItem {
 		it.PickupPlace, it.PickupFrom, it.PickupUntil = o.PickupPlace, timePtr(o.PickupFrom), timePtr(o.PickupUntil)
 	}
 	if c.Status == promo.StatusScheduled {
-		it.DuePK, it.DueSK = campaignDue(c.StoreID, c.ID, c.RunAt(c.Run))
+		// Never a minute the dispatcher may have read already: a campaign due now is also
+		// started at once by its create, and the Due index is what starts it if that fails.
+		at := c.RunAt(c.Run)
+		if next := c.UpdatedAt.Truncate(time.Minute).Add(time.Minute); at.Before(next) {
+			at = next
+		}
+		it.DuePK, it.DueSK = campaignDue(c.StoreID, c.ID, at)
 	}
 	return it
 }
@@ -822,11 +828,27 @@ type Offer struct {
 	Recipient Recipient
 }
 
-// OfferChunk reads the chunk a token names (ErrNoChunk if none), for the offer page.
+// OfferChunkFrom reads the chunk an offer page token names, for the page, with the client's
+// failed lookups in the same call: ErrTooManyGuesses past the limit, ErrNoChunk (counted as a
+// failed guess) if there is none.
+func (s *Store) OfferChunkFrom(ctx context.Context, code, client string, now time.Time) (OfferChunk, error) {
+	pk, sk := offerChunkKey(code)
+	var it chunkItem
+	found, err := s.lookupGuarded(ctx, pk, sk, GuessOffer, client, now, &it)
+	if err != nil {
+		return OfferChunk{}, wrap("read offer", err)
+	}
+	if !found {
+		return OfferChunk{}, ErrNoChunk
+	}
+	return it.chunk(), nil
+}
+
+// OfferChunk reads a chunk by its code (ErrNoChunk if none).
 func (s *Store) OfferChunk(ctx context.Context, code string) (OfferChunk, error) {
 	pk, sk := offerChunkKey(code)
 	var it chunkItem
-	if err := s.getItem(ctx, pk, sk, &it); err != nil {
+	if err := s.getItemConsistent(ctx, pk, sk, &it); err != nil {
 		if errors.Is(err, fail.ErrNotFound) {
 			return OfferChunk{}, ErrNoChunk
 		}
@@ -888,14 +910,28 @@ func (s *Store) OpenOffer(ctx context.Context, ch OfferChunk, memberID string) (
 		{Update: s.statsAdd(ch.StoreID, ch.CampaignID, statsShardOf(ch.Code), promo.Stats{Opened: 1})},
 		{Update: s.groupCount(ch.StoreID, ch.GroupID, "PushOpens")},
 	}
-	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items, ReturnConsumedCapacity: capacity})
-	if reasons := cancelReasons(err); len(reasons) > 0 && reasons[0] == "ConditionalCheckFailed" {
-		return false, nil
+	return s.transactOnce(ctx, "count open", items)
+}
+
+// transactOnce writes items in one transaction whose first item's condition says "not done
+// yet": false if it was done already. A conflict with another transaction (a campaign sending
+// writes its stats shards often) is retried.
+func (s *Store) transactOnce(ctx context.Context, op string, items []types.TransactWriteItem) (bool, error) {
+	for attempt := 0; ; attempt++ {
+		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items, ReturnConsumedCapacity: capacity})
+		reasons := cancelReasons(err)
+		switch {
+		case err == nil:
+			return true, nil
+		case len(reasons) > 0 && reasons[0] == "ConditionalCheckFailed":
+			return false, nil
+		case !lostRace(err) || attempt >= raceAttempts:
+			return false, wrap(op, err)
+		}
+		if err := sleep(ctx, backoff(attempt)); err != nil {
+			return false, err
+		}
 	}
-	if err != nil {
-		return false, wrap("count open", err)
-	}
-	return true, nil
 }
 
 // groupCount adds one to a counter of a group's health totals.
@@ -947,14 +983,7 @@ func (s *Store) Unsubscribe(ctx context.Context, m member.Member, withdrawal mem
 			types.TransactWriteItem{Update: s.statsAdd(from.StoreID, from.CampaignID, statsShardOf(from.Code), promo.Stats{Unsubscribed: 1})},
 			types.TransactWriteItem{Update: s.groupCount(from.StoreID, from.GroupID, "PushOptOuts")})
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items, ReturnConsumedCapacity: capacity})
-	if reasons := cancelReasons(err); len(reasons) > 0 && reasons[0] == "ConditionalCheckFailed" {
-		return false, nil
-	}
-	if err != nil {
-		return false, wrap("unsubscribe", err)
-	}
-	return true, nil
+	return s.transactOnce(ctx, "unsubscribe", items)
 }
 
 // PushContext is what the sender needs to deliver a chunk: the campaign, the recipients still

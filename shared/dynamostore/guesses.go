@@ -33,6 +33,7 @@ var ErrTooManyGuesses = &fail.Error{Kind: fail.RateLimited, Code: "rate_limited"
 const (
 	GuessFamily = "family"
 	GuessCode   = "code"
+	GuessOffer  = "offer"
 )
 
 func guessWindowKey(scope, client string, now time.Time) (pk, sk string) {
