@@ -134,7 +134,7 @@ func bareCampaign(b *testing.B, db *dynamodb.Client, q *sqs.Client, table, queue
 		items := make([]ddbtypes.TransactWriteItem, len(part))
 		for i, id := range part {
 			items[i] = ddbtypes.TransactWriteItem{Update: &ddbtypes.Update{TableName: &table, Key: memberKeyAV(id),
-				UpdateExpression: aws.String("ADD BareSends :one"),
+				UpdateExpression:          aws.String("ADD BareSends :one"),
 				ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":one": &ddbtypes.AttributeValueMemberN{Value: "1"}}}}
 		}
 		if _, err := db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items,
