@@ -124,6 +124,7 @@ func TestEnvHelpers(t *testing.T) {
 		"LOG_LEVEL":            "info",
 		"PUBLIC_BASE_URL":      "",
 		"DELIVERIES_QUEUE_URL": env.Ref("DeliveriesQueue"),
+		"FANOUT_QUEUE_URL":     env.Ref("FanoutQueue"),
 	}
 	if diff := cmp.Diff(want, fenv); diff != "" {
 		t.Errorf("FunctionEnv (-want +got):\n%s", diff)
