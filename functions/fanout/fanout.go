@@ -250,7 +250,7 @@ func (h *Handler) robot(ctx context.Context, msg queues.Fanout, c promo.Campaign
 	ch := dynamostore.OfferChunk{Code: promo.ChunkCode(h.d.Key, msg.Store, c.ID, c.Run, msg.Page, 0), StoreID: msg.Store,
 		CampaignID: c.ID, Run: c.Run, Page: msg.Page, GroupID: msg.GroupID, Robot: true, ExpiresAt: expiry(c, now)}
 	err := h.d.Store.WriteChunk(ctx, dynamostore.ChunkWrite{Chunk: ch, Kind: c.Kind, At: now,
-		Stats: promo.Stats{Audience: 1, Queued: 1}, StatsShard: dynamostore.StatsShardOf(ch.Code)})
+		Stats: promo.Stats{Audience: 1, Queued: 1}})
 	if err != nil && !errors.Is(err, dynamostore.ErrChunkExists) {
 		return err
 	}
@@ -370,8 +370,7 @@ func newChunk(code string, msg queues.Fanout, c promo.Campaign, rs []dynamostore
 	if !notBefore.IsZero() {
 		st.Deferred = len(rs)
 	}
-	return chunkWrite{dynamostore.ChunkWrite{Chunk: ch, Recipients: rs, Kind: c.Kind, At: now, Stats: st,
-		StatsShard: dynamostore.StatsShardOf(code)}}
+	return chunkWrite{dynamostore.ChunkWrite{Chunk: ch, Recipients: rs, Kind: c.Kind, At: now, Stats: st}}
 }
 
 // withoutMembers returns w with its members suppressed for reason instead of contacted.

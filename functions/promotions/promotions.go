@@ -91,11 +91,7 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 	resp, err := h.Mux.Handle(ctx, req)
 	_, path, _ := strings.Cut(req.RouteKey, " ")
 	if strings.HasPrefix(path, "/api/o/") {
-		if resp.Headers == nil {
-			resp.Headers = map[string]string{}
-		}
-		resp.Headers["referrer-policy"] = "no-referrer"
-		resp.Headers["x-robots-tag"] = "noindex, nofollow"
+		resp = apigw.CapabilityHeaders(resp)
 	}
 	return resp, err
 }

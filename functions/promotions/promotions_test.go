@@ -333,7 +333,7 @@ func (f *fixture) chunk(campaign string, members ...string) string {
 	}
 	w := dynamostore.ChunkWrite{Chunk: dynamostore.OfferChunk{Code: code, StoreID: storeID, CampaignID: campaign,
 		GroupID: groupID, Members: members, ExpiresAt: f.now.AddDate(0, 0, 90)}, Kind: promo.KindPromotion, At: f.now,
-		Stats: promo.Stats{Audience: len(members), Queued: len(members)}, StatsShard: dynamostore.StatsShardOf(code)}
+		Stats: promo.Stats{Audience: len(members), Queued: len(members)}}
 	for _, m := range members {
 		w.Recipients = append(w.Recipients, recs[m])
 	}

@@ -115,11 +115,7 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 	resp, err := h.Mux.Handle(ctx, req)
 	_, path, _ := strings.Cut(req.RouteKey, " ")
 	if strings.HasPrefix(path, "/api/family/") || strings.HasPrefix(path, "/api/b/") {
-		if resp.Headers == nil {
-			resp.Headers = map[string]string{}
-		}
-		resp.Headers["referrer-policy"] = "no-referrer"
-		resp.Headers["x-robots-tag"] = "noindex, nofollow"
+		resp = apigw.CapabilityHeaders(resp)
 	}
 	return resp, err
 }

@@ -175,19 +175,9 @@ func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response
 	resp, err := h.Mux.Handle(ctx, req)
 	_, path, _ := strings.Cut(req.RouteKey, " ")
 	if strings.HasPrefix(path, "/api/family/") || strings.HasPrefix(path, "/api/r/") {
-		resp = withCapabilityHeaders(resp)
+		resp = apigw.CapabilityHeaders(resp)
 	}
 	return resp, err
-}
-
-// withCapabilityHeaders keeps a capability link out of Referer headers and search indexes.
-func withCapabilityHeaders(resp apigw.Response) apigw.Response {
-	if resp.Headers == nil {
-		resp.Headers = map[string]string{}
-	}
-	resp.Headers["referrer-policy"] = "no-referrer"
-	resp.Headers["x-robots-tag"] = "noindex, nofollow"
-	return resp
 }
 
 // Paging of lists.

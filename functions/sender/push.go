@@ -85,7 +85,7 @@ func (h *Handler) push(ctx context.Context, body string, now time.Time) error {
 	if errors.Is(err, promo.ErrNotFound) {
 		pc.Campaign.Status = promo.StatusCancelled // the campaign is gone: nothing is sent
 	} else if err != nil {
-		return errors.Join(err, h.d.Store.RecordChunk(ctx, cl, nil, dynamostore.StatsShardOf(ch.Code), promo.Stats{}))
+		return errors.Join(err, h.d.Store.RecordChunk(ctx, cl, nil, promo.Stats{}))
 	}
 	jobs := make([]*pushJob, 0, len(pending))
 	for _, id := range pending {
@@ -111,7 +111,7 @@ func (h *Handler) push(ctx context.Context, body string, now time.Time) error {
 		}
 		outcomes[j.id] = j.outcome
 	}
-	if err := h.d.Store.RecordChunk(ctx, cl, outcomes, dynamostore.StatsShardOf(ch.Code), st); err != nil {
+	if err := h.d.Store.RecordChunk(ctx, cl, outcomes, st); err != nil {
 		// Those sent are sent; their outcomes are lost only if the claim expired meanwhile.
 		return fmt.Errorf("record chunk %s: %w", ch.Code, err)
 	}

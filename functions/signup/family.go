@@ -83,17 +83,7 @@ func (h *Handler) family(ctx context.Context, r *apigw.Request) (apigw.Response,
 			}
 		}
 	}
-	return withFamilyHeaders(apigw.JSON(http.StatusOK, familyViewJSON{
+	return apigw.CapabilityHeaders(apigw.JSON(http.StatusOK, familyViewJSON{
 		Name: page.Member.Name, Label: link.Label, Scope: string(link.Scope), ExpiresAt: link.ExpiresAt.UTC(),
 	})), nil
-}
-
-// withFamilyHeaders keeps a capability link out of Referer headers and search indexes.
-func withFamilyHeaders(resp apigw.Response) apigw.Response {
-	if resp.Headers == nil {
-		resp.Headers = map[string]string{}
-	}
-	resp.Headers["referrer-policy"] = "no-referrer"
-	resp.Headers["x-robots-tag"] = "noindex, nofollow"
-	return resp
 }

@@ -174,3 +174,15 @@ func Header(r *Request, name string) string {
 	}
 	return ""
 }
+
+// CapabilityHeaders returns resp with the headers every answer about a capability link (a family
+// link, a booking, reminder or offer page token) carries: the token stays out of Referer headers
+// and search indexes.
+func CapabilityHeaders(resp Response) Response {
+	if resp.Headers == nil {
+		resp.Headers = map[string]string{}
+	}
+	resp.Headers["referrer-policy"] = "no-referrer"
+	resp.Headers["x-robots-tag"] = "noindex, nofollow"
+	return resp
+}

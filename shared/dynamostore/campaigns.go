@@ -151,9 +151,10 @@ type statsItem struct {
 	Suppressed   map[string]int `dynamodbav:"-"`
 }
 
-// statsAdd is the Update that adds delta to one shard of a campaign's stats.
-func (s *Store) statsAdd(store, campaign string, shard int, d promo.Stats) *types.Update {
-	pk, sk := campaignStatsKey(store, campaign, shard)
+// statsAdd is the Update that adds a chunk's delta to its campaign's stats, in the shard the
+// chunk's code picks: chunks written or recorded at once seldom share an item.
+func (s *Store) statsAdd(ch OfferChunk, d promo.Stats) *types.Update {
+	pk, sk := campaignStatsKey(ch.StoreID, ch.CampaignID, dueShard(ch.Code)%StatsShards)
 	var parts []string
 	vals := map[string]types.AttributeValue{}
 	names := map[string]string{} // several counter names (Deferred…) are reserved words
@@ -572,7 +573,6 @@ type ChunkWrite struct {
 	Kind       promo.Kind
 	At         time.Time // counted in the ledgers at this time
 	Stats      promo.Stats
-	StatsShard int
 	// QuotaDay and QuotaMax, for a paid channel: the chunk's members are counted against the
 	// store's quota of that day, and the write refused (ErrQuotaReached) if it would pass Max.
 	QuotaDay string
@@ -630,7 +630,7 @@ func (s *Store) WriteChunk(ctx context.Context, w ChunkWrite) error {
 			UpdateExpression: aws.String("SET Pushes = :p, PushRev = :rev"), ConditionExpression: &cond,
 			ExpressionAttributeValues: vals}})
 	}
-	if u := s.statsAdd(w.Chunk.StoreID, w.Chunk.CampaignID, w.StatsShard, w.Stats); u != nil {
+	if u := s.statsAdd(w.Chunk, w.Stats); u != nil {
 		items = append(items, types.TransactWriteItem{Update: u})
 	}
 	quota := -1
@@ -760,7 +760,7 @@ const (
 // allowed) on a claimed chunk, with the stats they add, and releases the claim; the chunk is done
 // when every recipient has an outcome. Recipients without one (a transient failure) are tried
 // again by the next claim.
-func (s *Store) RecordChunk(ctx context.Context, cl ChunkClaim, outcomes map[string]string, shard int, d promo.Stats) error {
+func (s *Store) RecordChunk(ctx context.Context, cl ChunkClaim, outcomes map[string]string, d promo.Stats) error {
 	all := map[string]string{}
 	for m, o := range cl.Chunk.Outcomes {
 		all[m] = o
@@ -797,7 +797,7 @@ func (s *Store) RecordChunk(ctx context.Context, cl ChunkClaim, outcomes map[str
 		upd.ExpressionAttributeNames = map[string]string{"#Done": "Done"}
 	}
 	items := []types.TransactWriteItem{{Update: upd}}
-	if u := s.statsAdd(cl.Chunk.StoreID, cl.Chunk.CampaignID, shard, d); u != nil {
+	if u := s.statsAdd(cl.Chunk, d); u != nil {
 		items = append(items, types.TransactWriteItem{Update: u})
 	}
 	for attempt := 0; ; attempt++ {
@@ -819,14 +819,6 @@ func (s *Store) RecordChunk(ctx context.Context, cl ChunkClaim, outcomes map[str
 }
 
 // ---- The offer page ----
-
-// Offer is what the offer page shows a member: the campaign, the member, and whether this is the
-// first time they opened it.
-type Offer struct {
-	Chunk     OfferChunk
-	Campaign  promo.Campaign
-	Recipient Recipient
-}
 
 // OfferChunkFrom reads the chunk an offer page token names, for the page, with the client's
 // failed lookups in the same call: ErrTooManyGuesses past the limit, ErrNoChunk (counted as a
@@ -907,7 +899,7 @@ func (s *Store) OpenOffer(ctx context.Context, ch OfferChunk, memberID string) (
 			ConditionExpression: aws.String("NOT contains(Opened, :one)"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{
 				":m": &types.AttributeValueMemberSS{Value: []string{memberID}}, ":one": &types.AttributeValueMemberS{Value: memberID}}}},
-		{Update: s.statsAdd(ch.StoreID, ch.CampaignID, statsShardOf(ch.Code), promo.Stats{Opened: 1})},
+		{Update: s.statsAdd(ch, promo.Stats{Opened: 1})},
 		{Update: s.groupCount(ch.StoreID, ch.GroupID, "PushOpens")},
 	}
 	return s.transactOnce(ctx, "count open", items)
@@ -942,12 +934,6 @@ func (s *Store) groupCount(store, groupID, attr string) *types.Update {
 		ExpressionAttributeValues: map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"}}}
 }
 
-// statsShardOf spreads a campaign's chunks over its stats shards.
-func statsShardOf(code string) int { return dueShard(code) % StatsShards }
-
-// StatsShardOf is the stats shard a chunk's figures are added to.
-func StatsShardOf(code string) int { return statsShardOf(code) }
-
 // Unsubscribe records that a member unsubscribed from pushes: the marketing consent withdrawn
 // (with its record in the consent history) and the opt-out, in one transaction — and, when it
 // came from an offer's link, counted in that campaign's stats and its group's health. A member
@@ -980,7 +966,7 @@ func (s *Store) Unsubscribe(ctx context.Context, m member.Member, withdrawal mem
 	}
 	if from != nil {
 		items = append(items,
-			types.TransactWriteItem{Update: s.statsAdd(from.StoreID, from.CampaignID, statsShardOf(from.Code), promo.Stats{Unsubscribed: 1})},
+			types.TransactWriteItem{Update: s.statsAdd(*from, promo.Stats{Unsubscribed: 1})},
 			types.TransactWriteItem{Update: s.groupCount(from.StoreID, from.GroupID, "PushOptOuts")})
 	}
 	return s.transactOnce(ctx, "unsubscribe", items)
