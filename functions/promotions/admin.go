@@ -163,7 +163,8 @@ func (h *Handler) campaign(ctx context.Context, r *apigw.Request) (apigw.Respons
 
 // cancelCampaign stops a campaign: no further message goes (the fan-out and the sender read the
 // status before each page and each chunk), and a scheduled one leaves the Due index. Cancelling
-// again answers the campaign as it is; a campaign that finished sending is refused.
+// again answers the campaign as it is; a campaign with nothing left to send is refused, one whose
+// fan-out ended but whose messages wait for quiet hours to end is not.
 func (h *Handler) cancelCampaign(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
 	staff, id, err := staffAndID(r)
 	if err != nil {
@@ -175,7 +176,7 @@ func (h *Handler) cancelCampaign(ctx context.Context, r *apigw.Request) (apigw.R
 		if err != nil {
 			return apigw.Response{}, err
 		}
-		next, err := cur.Cancel(staff.ID, now)
+		next, err := cur.Cancel(staff.ID, st, now)
 		if err != nil {
 			return apigw.Response{}, err
 		}

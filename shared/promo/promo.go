@@ -255,12 +255,14 @@ func Yuan(fen int) string {
 	return sign + strconv.Itoa(fen/100) + "." + string(rune('0'+fen%100/10)) + string(rune('0'+fen%10))
 }
 
-// Cancel returns c cancelled by staff; a campaign that finished sending is refused.
-func (c Campaign) Cancel(by string, now time.Time) (Campaign, error) {
-	switch c.Status {
-	case StatusCancelled:
+// Cancel returns c cancelled by staff, given its stats so far. A campaign that finished its
+// fan-out can still be cancelled while messages wait to go (held for quiet hours, or not yet
+// delivered): the sender skips them. One with nothing left to send is refused.
+func (c Campaign) Cancel(by string, st Stats, now time.Time) (Campaign, error) {
+	switch {
+	case c.Status == StatusCancelled:
 		return c, nil
-	case StatusSent:
+	case c.Status == StatusSent && st.Pending() == 0:
 		return Campaign{}, ErrAlreadySent
 	}
 	c.Status, c.CancelledBy, c.UpdatedAt = StatusCancelled, by, now.UTC().Truncate(time.Second)

@@ -73,16 +73,21 @@ func TestNew(t *testing.T) {
 
 func TestCancel(t *testing.T) {
 	c, _ := New(draft(), now)
-	got, err := c.Cancel("staff-1", now)
+	got, err := c.Cancel("staff-1", Stats{}, now)
 	if err != nil || got.Status != StatusCancelled || got.CancelledBy != "staff-1" {
 		t.Fatalf("Cancel = %+v, %v", got, err)
 	}
-	if again, err := got.Cancel("staff-2", now); err != nil || again.CancelledBy != "staff-1" {
+	if again, err := got.Cancel("staff-2", Stats{}, now); err != nil || again.CancelledBy != "staff-1" {
 		t.Errorf("cancelling twice = %+v, %v", again, err)
 	}
 	c.Status = StatusSent
-	if _, err := c.Cancel("staff-1", now); !errors.Is(err, ErrAlreadySent) {
-		t.Errorf("cancelling a sent campaign = %v", err)
+	done := Stats{Queued: 5, Sent: 3, Failed: 1, Skipped: 1}
+	if _, err := c.Cancel("staff-1", done, now); !errors.Is(err, ErrAlreadySent) {
+		t.Errorf("cancelling a sent campaign with nothing left = %v", err)
+	}
+	held := Stats{Queued: 5, Deferred: 2, Sent: 3}
+	if got, err := c.Cancel("staff-1", held, now); err != nil || got.Status != StatusCancelled {
+		t.Errorf("cancelling a sent campaign with 2 messages held = %+v, %v", got, err)
 	}
 }
 

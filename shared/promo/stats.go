@@ -24,6 +24,9 @@ type Stats struct {
 	Suppressed   map[Reason]int
 }
 
+// Pending counts the queued messages that have not ended yet (sent, failed or skipped).
+func (s Stats) Pending() int { return max(0, s.Queued-s.Sent-s.Failed-s.Skipped) }
+
 // Add returns s with o added.
 func (s Stats) Add(o Stats) Stats {
 	out := Stats{Audience: s.Audience + o.Audience, Queued: s.Queued + o.Queued, Deferred: s.Deferred + o.Deferred,

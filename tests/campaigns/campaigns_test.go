@@ -408,6 +408,45 @@ func TestQuietHoursDelay(t *testing.T) {
 	}
 }
 
+// TestCancelWhileHeldForQuietHours: a campaign whose fan-out ended at 22:00 is "sent" with its
+// messages held for the morning; staff can still cancel it, and at 08:00 nobody is contacted.
+// Once everything went, cancelling is refused.
+func TestCancelWhileHeldForQuietHours(t *testing.T) {
+	late := time.Date(2026, 11, 23, 14, 0, 30, 0, time.UTC) // 22:00:30 in Shanghai
+	h := newHarness(t, late, 50)
+	h.group("g1", 0)
+	h.members("g1", "m", 3, nil)
+	h.campaign("C1", promo.KindPromotion, promo.ChannelSMS, []string{"g1"}, time.Time{})
+	h.drain(1)
+	cur, sofar := h.stats("C1")
+	if cur.Status != promo.StatusSent || sofar.Pending() != 3 {
+		t.Fatalf("at 22:00: status %s, %d pending; want sent with 3 held for the morning", cur.Status, sofar.Pending())
+	}
+	cancelled, err := cur.Cancel("staff-1", sofar, h.clock.Now())
+	must(t, err)
+	ctx := context.Background()
+	must(t, h.st.SaveCampaignStatus(ctx, cancelled, cur.UpdatedAt))
+
+	eight := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
+	must(t, h.st.SetWatermark(ctx, eight.Add(-time.Minute)))
+	h.clock.Set(eight.Add(10 * time.Second))
+	if _, err := h.disp.Handle(ctx, events.EventBridgeEvent{}); err != nil {
+		t.Fatal(err)
+	}
+	h.drain(1)
+	after, st := h.stats("C1")
+	if h.p.total() != 0 || st.Skipped != 3 || st.Pending() != 0 {
+		t.Errorf("after 08:00: %d messages, stats %+v; want none sent, 3 skipped", h.p.total(), st)
+	}
+	if _, err := after.Cancel("staff-1", st, h.clock.Now()); err != nil {
+		t.Errorf("cancelling the cancelled campaign again = %v, want it answered as it is", err)
+	}
+	after.Status = promo.StatusSent
+	if _, err := after.Cancel("staff-1", st, h.clock.Now()); !errors.Is(err, promo.ErrAlreadySent) {
+		t.Errorf("cancelling a campaign with nothing left to send = %v, want ErrAlreadySent", err)
+	}
+}
+
 // TestCancelMidSend: a campaign cancelled after its first page is written stops: the next page
 // writes nothing, and the queued chunk's recipients are skipped, not sent.
 func TestCancelMidSend(t *testing.T) {
@@ -418,8 +457,8 @@ func TestCancelMidSend(t *testing.T) {
 	if n := h.pump(h.fanoutURL, h.fan.Handle, 1); n != 1 {
 		t.Fatalf("pumped %d fan-out messages, want the first page", n)
 	}
-	cur, _ := h.stats(c.ID)
-	cancelled, err := cur.Cancel("staff-1", h.clock.Now())
+	cur, sofar := h.stats(c.ID)
+	cancelled, err := cur.Cancel("staff-1", sofar, h.clock.Now())
 	must(t, err)
 	must(t, h.st.SaveCampaignStatus(context.Background(), cancelled, cur.UpdatedAt))
 	h.drain(1)

@@ -248,7 +248,9 @@
     ].join('。');
     table('d-stats', STATS, 'stat_', s);
     table('d-suppressed', REASONS, 'sup_', s.suppressed || {});
-    $('d-cancel-box').hidden = c.status !== 'scheduled' && c.status !== 'sending';
+    // A sent campaign may still hold messages for the end of quiet hours: those can be stopped.
+    var pending = (s.queued || 0) - (s.sent || 0) - (s.failed || 0) - (s.skipped || 0);
+    $('d-cancel-box').hidden = c.status !== 'scheduled' && c.status !== 'sending' && !(c.status === 'sent' && pending > 0);
     // Said once, not at every refresh: a screen reader re-reads a live region whenever it is set.
     var note = live(c) ? msg.auto : '';
     if ($('d-status').textContent !== note) { show($('d-status'), note); }
