@@ -32,6 +32,7 @@ import (
 
 	"yinling/shared/consumer"
 	"yinling/shared/dynamostore"
+	"yinling/shared/member"
 	"yinling/shared/promo"
 	"yinling/shared/queues"
 	"yinling/shared/sqsmsg"
@@ -215,7 +216,7 @@ func (h *Handler) fill(ctx context.Context, msg queues.Fanout, fc dynamostore.Fa
 	quotaReached := false
 	for _, w := range chunks {
 		if c.Channel.Paid() && !quotaReached {
-			w.QuotaDay = now.Format(time.DateOnly)
+			w.QuotaDay = storeDay(now, fc.StoreZone)
 			w.QuotaMax = cmp.Or(fc.PaidQuota, tenant.DefaultPaidQuota)
 		}
 		if quotaReached {
@@ -450,4 +451,14 @@ func (h *Handler) finish(ctx context.Context, c promo.Campaign, now time.Time) e
 		return err
 	}
 	return err
+}
+
+// storeDay is the date at now in the store's zone, the day its paid quota counts: a quota per
+// UTC day would start at 08:00 in Shanghai, in the middle of the store's morning.
+func storeDay(now time.Time, zone string) string {
+	loc, err := member.ParseTimeZone(zone)
+	if err != nil { // the store's zone was checked when it was saved; "" is the default zone
+		loc, _ = member.ParseTimeZone("")
+	}
+	return now.In(loc).Format(time.DateOnly)
 }

@@ -303,6 +303,7 @@ type FanoutContext struct {
 	GroupCap   int  // 0: the group has no cap of its own
 	GroupFound bool // false: the group was deleted since the campaign was made
 	PaidQuota  int  // the store's daily quota of paid messages
+	StoreZone  string
 }
 
 // LoadFanout reads a campaign, its store and one of its groups in one BatchGetItem.
@@ -330,7 +331,7 @@ func (s *Store) LoadFanout(ctx context.Context, store, campaign, groupID string)
 			var it storeItem
 			err = attributevalue.UnmarshalMap(raw, &it)
 			st := it.store()
-			out.StoreCap, out.PaidQuota = st.PushCap, st.PaidQuota
+			out.StoreCap, out.PaidQuota, out.StoreZone = st.PushCap, st.PaidQuota, st.TimeZone
 		case k.SK == gsk:
 			var it groupItem
 			err = attributevalue.UnmarshalMap(raw, &it)
