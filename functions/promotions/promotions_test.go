@@ -13,13 +13,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/google/go-cmp/cmp"
 
 	"yinling/functions/promotions"
-	"yinling/shared/apispec"
 	"yinling/shared/awscalls"
 	"yinling/shared/dynamostore"
 	"yinling/shared/fail"
@@ -142,15 +139,6 @@ func (f *fixture) join(store, groupID, id, code, name, phone string, tier member
 	f.sessions[id] = token
 }
 
-// contract is the OpenAPI document, loaded once for the package's tests.
-var contract = func() *apispec.Spec {
-	s, err := apispec.Load()
-	if err != nil {
-		panic(err)
-	}
-	return s
-}()
-
 func readEvent(t testing.TB, name string) events.APIGatewayV2HTTPRequest {
 	t.Helper()
 	return testenv.Event(t, "promotions", name)
@@ -171,33 +159,12 @@ func asStore(req events.APIGatewayV2HTTPRequest, store string) events.APIGateway
 	return req
 }
 
-// invoke sends req through the production JSON path a moment after the last request, and holds
-// every answer to the OpenAPI document and every answer under an offer link to its headers.
+// invoke sends req a moment after the last request (testenv.InvokeHTTP holds the answer to the
+// OpenAPI document and, under a capability link, to its headers).
 func (f *fixture) invoke(req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, map[string]any) {
 	f.t.Helper()
 	f.now = f.now.Add(time.Second)
-	payload, _ := json.Marshal(req)
-	out, err := f.handler.Invoke(context.Background(), payload)
-	if err != nil {
-		f.t.Fatalf("Invoke: %v", err)
-	}
-	var resp events.APIGatewayV2HTTPResponse
-	if err := json.Unmarshal(out, &resp); err != nil {
-		f.t.Fatal(err)
-	}
-	if err := contract.CheckResponse(req.RouteKey, resp.StatusCode, resp.Headers["content-type"], []byte(resp.Body)); err != nil {
-		f.t.Errorf("%s: response breaks the OpenAPI contract: %v", req.RouteKey, err)
-	}
-	if strings.Contains(req.RouteKey, " /api/o/") {
-		if resp.Headers["referrer-policy"] != "no-referrer" || !strings.Contains(resp.Headers["x-robots-tag"], "noindex") {
-			f.t.Errorf("%s %d: capability headers missing: %v", req.RouteKey, resp.StatusCode, resp.Headers)
-		}
-	}
-	var body map[string]any
-	if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
-		f.t.Fatalf("body is not JSON: %s", resp.Body)
-	}
-	return resp, body
+	return testenv.InvokeHTTP(f.t, f.handler, req)
 }
 
 // do invokes req and fails the test unless it answers status.
@@ -227,26 +194,8 @@ func (f *fixture) refused(req events.APIGatewayV2HTTPRequest, status int, code, 
 	}
 }
 
-// scanCount counts the test table's items whose PK does (guesses) or does not begin with GUESS#:
-// counting a miss is the one write a refused lookup is meant to make.
-func (f *fixture) scanCount(guesses bool) int {
-	f.t.Helper()
-	filter := "NOT begins_with(PK, :guess)"
-	if guesses {
-		filter = "begins_with(PK, :guess)"
-	}
-	out, err := f.env.DynamoDB.Scan(context.Background(), &dynamodb.ScanInput{
-		TableName:                 ptr(f.env.TableName()),
-		FilterExpression:          &filter,
-		ExpressionAttributeValues: map[string]types.AttributeValue{":guess": &types.AttributeValueMemberS{Value: "GUESS#"}},
-	})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return int(out.Count)
-}
-
-func (f *fixture) items() int { return f.scanCount(false) }
+// items counts the test table's items but the failed-lookup counters (testenv.Env.Items).
+func (f *fixture) items() int { return f.env.Items(f.t, false) }
 
 // dynamoCalls counts the DynamoDB calls made since the last reset.
 func (f *fixture) dynamoCalls() int {
@@ -611,7 +560,7 @@ func TestOfferPage(t *testing.T) {
 		t.Errorf("opened = %v, want 2 (A once, B once)", st["opened"])
 	}
 
-	guesses := f.scanCount(true)
+	guesses := f.env.Items(f.t, true)
 	for name, tok := range map[string]string{
 		"wrong MAC":          tokenB[:len(tokenB)-1] + map[bool]string{true: "b", false: "a"}[tokenB[len(tokenB)-1] == 'a'],
 		"A's MAC at B place": promo.OfferToken(key, code, 1, memberA),
@@ -626,7 +575,7 @@ func TestOfferPage(t *testing.T) {
 		})
 	}
 	f.t = t
-	if after := f.scanCount(true); after == guesses {
+	if after := f.env.Items(f.t, true); after == guesses {
 		t.Errorf("failed lookups were not counted")
 	}
 	if st := f.stats(id); st["opened"] != 2.0 || st["unsubscribed"] != 0.0 {
@@ -776,5 +725,3 @@ func obj(v any) map[string]any {
 	m, _ := v.(map[string]any)
 	return m
 }
-
-func ptr[T any](v T) *T { return &v }

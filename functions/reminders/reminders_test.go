@@ -3,7 +3,6 @@ package reminders_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -16,14 +15,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/google/go-cmp/cmp"
 
 	"yinling/functions/reminders"
-	"yinling/shared/apispec"
 	"yinling/shared/awscalls"
 	"yinling/shared/dynamostore"
 	"yinling/shared/group"
@@ -173,50 +169,17 @@ func (f *fixture) seed() {
 	f.expired = link(member.ScopeHelper, f.now.AddDate(0, 0, -40), f.now.AddDate(0, 0, -10))
 }
 
-// contract is the OpenAPI document, loaded once for the package's tests.
-var contract = func() *apispec.Spec {
-	s, err := apispec.Load()
-	if err != nil {
-		panic(err)
-	}
-	return s
-}()
-
 func readEvent(t testing.TB, name string) events.APIGatewayV2HTTPRequest {
 	t.Helper()
 	return testenv.Event(t, "reminders", name)
 }
 
-// invoke sends req through the production JSON path a moment after the last request, and holds
-// every answer to the OpenAPI document and every answer under a capability link to its headers.
+// invoke sends req a moment after the last request (testenv.InvokeHTTP holds the answer to the
+// OpenAPI document and, under a capability link, to its headers).
 func (f *fixture) invoke(req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, map[string]any) {
 	f.t.Helper()
 	f.now = f.now.Add(time.Second)
-	payload, _ := json.Marshal(req)
-	out, err := f.handler.Invoke(context.Background(), payload)
-	if err != nil {
-		f.t.Fatalf("Invoke: %v", err)
-	}
-	var resp events.APIGatewayV2HTTPResponse
-	if err := json.Unmarshal(out, &resp); err != nil {
-		f.t.Fatal(err)
-	}
-	if err := contract.CheckResponse(req.RouteKey, resp.StatusCode, resp.Headers["content-type"], []byte(resp.Body)); err != nil {
-		f.t.Errorf("%s: response breaks the OpenAPI contract: %v", req.RouteKey, err)
-	}
-	if strings.Contains(req.RouteKey, " /api/family/") || strings.Contains(req.RouteKey, " /api/r/") {
-		if resp.Headers["referrer-policy"] != "no-referrer" || !strings.Contains(resp.Headers["x-robots-tag"], "noindex") {
-			f.t.Errorf("%s %d: capability headers missing: %v", req.RouteKey, resp.StatusCode, resp.Headers)
-		}
-	}
-	if resp.StatusCode == http.StatusNoContent {
-		return resp, nil
-	}
-	var body map[string]any
-	if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
-		f.t.Fatalf("body is not JSON: %s", resp.Body)
-	}
-	return resp, body
+	return testenv.InvokeHTTP(f.t, f.handler, req)
 }
 
 // do invokes req and fails the test unless it answers status.
@@ -229,21 +192,8 @@ func (f *fixture) do(req events.APIGatewayV2HTTPRequest, status int) map[string]
 	return body
 }
 
-// items counts the test table's items, but for the failed-lookup counters: counting a miss is
-// the one write a refused lookup is meant to make. (A Scan is fine in a test looking at what a
-// request changed.)
-func (f *fixture) items() int {
-	f.t.Helper()
-	out, err := f.env.DynamoDB.Scan(context.Background(), &dynamodb.ScanInput{
-		TableName:                 ptr(f.env.TableName()),
-		FilterExpression:          ptr("NOT begins_with(PK, :guess)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":guess": &types.AttributeValueMemberS{Value: "GUESS#"}},
-	})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return int(out.Count)
-}
+// items counts the test table's items but the failed-lookup counters (testenv.Env.Items).
+func (f *fixture) items() int { return f.env.Items(f.t, false) }
 
 // reminder reads a reminder as stored.
 func (f *fixture) reminder(store, id string) reminder.Reminder {
@@ -888,8 +838,6 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // putObject writes a clip straight to the bucket, around the presigned URL and its limits.
 func putObject(t testing.TB, f *fixture, key, contentType string, size int) {
