@@ -20,6 +20,7 @@ import (
 	"yinling/shared/fail"
 	"yinling/shared/group"
 	"yinling/shared/ids"
+	"yinling/shared/pii"
 	"yinling/shared/tenant"
 )
 
@@ -29,6 +30,11 @@ type Env struct {
 	BaseURL    string `env:"PUBLIC_BASE_URL,optional"`
 	LogLevel   string `env:"LOG_LEVEL,optional"`
 	NotifyMode string `env:"NOTIFY_MODE,optional"`
+	// PIIKMSKey names the KMS key that wraps the data keys phones are sealed with at rest
+	// ("local:…" on the local stack: see pii.ForKeyID).
+	PIIKMSKey string `env:"PII_KMS_KEY_ID"`
+	// FunctionName is set by the Lambda runtime: in Lambda a local PII key is refused.
+	FunctionName string `env:"AWS_LAMBDA_FUNCTION_NAME,optional"`
 }
 
 // Deps are what the handler needs; tests and the local stack build them as main does.
@@ -72,7 +78,8 @@ func New(d Deps) *Handler {
 // that knows which clients this function uses (main and the local stack both call it).
 func Wire(env Env, cfg aws.Config, log *slog.Logger) *Handler {
 	return New(Deps{
-		Store:   dynamostore.New(dynamodb.NewFromConfig(cfg), env.Table),
+		Store: dynamostore.New(dynamodb.NewFromConfig(cfg), env.Table,
+			dynamostore.WithPII(pii.MustWrapper(cfg, env.PIIKMSKey, env.FunctionName))),
 		Log:     log,
 		Now:     time.Now,
 		BaseURL: env.BaseURL,

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"yinling/shared/dynamostore"
+	"yinling/shared/pii"
 	"yinling/shared/queues"
 	"yinling/shared/reminder"
 	"yinling/shared/sqsmsg"
@@ -32,6 +33,11 @@ type Env struct {
 	AckChecksURL  string        `env:"ACK_CHECKS_QUEUE_URL"`
 	RetryDelay    time.Duration `env:"RETRY_DELAY_SECONDS"`
 	MaxRetries    int           `env:"MAX_RETRIES"`
+	// PIIKMSKey names the KMS key that wraps the data keys phones are sealed with at rest
+	// ("local:…" on the local stack: see pii.ForKeyID).
+	PIIKMSKey string `env:"PII_KMS_KEY_ID"`
+	// FunctionName is set by the Lambda runtime: in Lambda a local PII key is refused.
+	FunctionName string `env:"AWS_LAMBDA_FUNCTION_NAME,optional"`
 }
 
 // Deps are what the handler needs.
@@ -54,7 +60,8 @@ func New(d Deps) *Handler { return &Handler{d: d} }
 func Wire(env Env, cfg aws.Config, log *slog.Logger) *Handler {
 	client := sqs.NewFromConfig(cfg)
 	return New(Deps{
-		Store:      dynamostore.New(dynamodb.NewFromConfig(cfg), env.Table),
+		Store: dynamostore.New(dynamodb.NewFromConfig(cfg), env.Table,
+			dynamostore.WithPII(pii.MustWrapper(cfg, env.PIIKMSKey, env.FunctionName))),
 		Deliveries: sqsmsg.NewQueue(client, env.DeliveriesURL),
 		AckChecks:  sqsmsg.NewQueue(client, env.AckChecksURL),
 		Ladders:    reminder.DefaultLadders(env.MaxRetries, env.RetryDelay),

@@ -33,6 +33,7 @@ import (
 	"yinling/shared/consumer"
 	"yinling/shared/dynamostore"
 	"yinling/shared/member"
+	"yinling/shared/pii"
 	"yinling/shared/promo"
 	"yinling/shared/queues"
 	"yinling/shared/sqsmsg"
@@ -46,6 +47,11 @@ type Env struct {
 	DeliveriesURL string `env:"DELIVERIES_QUEUE_URL"`
 	FanoutURL     string `env:"FANOUT_QUEUE_URL"`
 	PIIKey        string `env:"PII_HASH_KEY"`
+	// PIIKMSKey names the KMS key that wraps the data keys phones are sealed with at rest
+	// ("local:…" on the local stack: see pii.ForKeyID).
+	PIIKMSKey string `env:"PII_KMS_KEY_ID"`
+	// FunctionName is set by the Lambda runtime: in Lambda a local PII key is refused.
+	FunctionName string `env:"AWS_LAMBDA_FUNCTION_NAME,optional"`
 }
 
 // Deps are what the handler needs; tests build them as Wire does.
@@ -93,7 +99,8 @@ func New(d Deps) *Handler {
 func Wire(env Env, cfg aws.Config, log *slog.Logger) *Handler {
 	client := sqs.NewFromConfig(cfg)
 	return New(Deps{
-		Store:      dynamostore.New(dynamodb.NewFromConfig(cfg), env.Table),
+		Store: dynamostore.New(dynamodb.NewFromConfig(cfg), env.Table,
+			dynamostore.WithPII(pii.MustWrapper(cfg, env.PIIKMSKey, env.FunctionName))),
 		Deliveries: sqsmsg.NewQueue(client, env.DeliveriesURL),
 		Fanout:     sqsmsg.NewQueue(client, env.FanoutURL),
 		Key:        []byte(env.PIIKey), Log: log, Now: time.Now,

@@ -21,6 +21,7 @@ import (
 
 	"yinling/shared/apigw"
 	"yinling/shared/dynamostore"
+	"yinling/shared/pii"
 	"yinling/shared/sqsmsg"
 )
 
@@ -33,6 +34,11 @@ type Env struct {
 	// PIIKey checks the offer page tokens (promo.OfferToken), which the fan-out derives with the
 	// same key and never stores.
 	PIIKey string `env:"PII_HASH_KEY"`
+	// PIIKMSKey names the KMS key that wraps the data keys phones are sealed with at rest
+	// ("local:…" on the local stack: see pii.ForKeyID).
+	PIIKMSKey string `env:"PII_KMS_KEY_ID"`
+	// FunctionName is set by the Lambda runtime: in Lambda a local PII key is refused.
+	FunctionName string `env:"AWS_LAMBDA_FUNCTION_NAME,optional"`
 }
 
 // Sender enqueues messages (*sqsmsg.Queue).
@@ -76,7 +82,8 @@ func New(d Deps) *Handler {
 // that knows which clients this function uses (main and the local stack both call it).
 func Wire(env Env, cfg aws.Config, log *slog.Logger) *Handler {
 	return New(Deps{
-		Store:  dynamostore.New(dynamodb.NewFromConfig(cfg), env.Table),
+		Store: dynamostore.New(dynamodb.NewFromConfig(cfg), env.Table,
+			dynamostore.WithPII(pii.MustWrapper(cfg, env.PIIKMSKey, env.FunctionName))),
 		Fanout: sqsmsg.NewQueue(sqs.NewFromConfig(cfg), env.FanoutURL),
 		Key:    []byte(env.PIIKey),
 		Log:    log,

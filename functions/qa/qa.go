@@ -24,6 +24,7 @@ import (
 	"yinling/shared/apigw"
 	"yinling/shared/dynamostore"
 	"yinling/shared/member"
+	"yinling/shared/pii"
 	"yinling/shared/qa"
 	"yinling/shared/reminder"
 	"yinling/shared/voice"
@@ -38,6 +39,11 @@ type Env struct {
 	// reminders a booking makes (reminder.LinkToken), so neither is ever stored.
 	PIIKey      string `env:"PII_HASH_KEY"`
 	VoiceBucket string `env:"VOICE_BUCKET"`
+	// PIIKMSKey names the KMS key that wraps the data keys phones are sealed with at rest
+	// ("local:…" on the local stack: see pii.ForKeyID).
+	PIIKMSKey string `env:"PII_KMS_KEY_ID"`
+	// FunctionName is set by the Lambda runtime: in Lambda a local PII key is refused.
+	FunctionName string `env:"AWS_LAMBDA_FUNCTION_NAME,optional"`
 }
 
 // Clips are the recorded questions in the voice bucket (voice.Uploads).
@@ -99,7 +105,8 @@ func New(d Deps) *Handler {
 // that knows which clients this function uses (main and the local stack both call it).
 func Wire(env Env, cfg aws.Config, log *slog.Logger) *Handler {
 	return New(Deps{
-		Store:   dynamostore.New(dynamodb.NewFromConfig(cfg), env.Table),
+		Store: dynamostore.New(dynamodb.NewFromConfig(cfg), env.Table,
+			dynamostore.WithPII(pii.MustWrapper(cfg, env.PIIKMSKey, env.FunctionName))),
 		Clips:   voice.NewUploads(s3.NewFromConfig(cfg), env.VoiceBucket, time.Now),
 		Key:     []byte(env.PIIKey),
 		Log:     log,

@@ -25,6 +25,7 @@ import (
 	"yinling/shared/fail"
 	"yinling/shared/ids"
 	"yinling/shared/member"
+	"yinling/shared/pii"
 	"yinling/shared/reminder"
 	"yinling/shared/voice"
 )
@@ -47,6 +48,11 @@ type Env struct {
 	FanoutDLQ       string `env:"FANOUT_DLQ_URL"`
 	AckChecksQueue  string `env:"ACK_CHECKS_QUEUE_URL"`
 	AckChecksDLQ    string `env:"ACK_CHECKS_DLQ_URL"`
+	// PIIKMSKey names the KMS key that wraps the data keys phones are sealed with at rest
+	// ("local:…" on the local stack: see pii.ForKeyID).
+	PIIKMSKey string `env:"PII_KMS_KEY_ID"`
+	// FunctionName is set by the Lambda runtime: in Lambda a local PII key is refused.
+	FunctionName string `env:"AWS_LAMBDA_FUNCTION_NAME,optional"`
 }
 
 // Clips are the recorded voice clips in the voice bucket (voice.Uploads).
@@ -140,7 +146,8 @@ func Wire(env Env, cfg aws.Config, log *slog.Logger) *Handler {
 	// emulator's IP address the SDK goes path-style by itself.
 	s3c := s3.NewFromConfig(cfg)
 	return New(Deps{
-		Store:   dynamostore.New(dynamodb.NewFromConfig(cfg), env.Table),
+		Store: dynamostore.New(dynamodb.NewFromConfig(cfg), env.Table,
+			dynamostore.WithPII(pii.MustWrapper(cfg, env.PIIKMSKey, env.FunctionName))),
 		Clips:   voice.NewUploads(s3c, env.VoiceBucket, time.Now),
 		Speaker: speaker(env, cfg, s3c),
 		Queues:  sqs.NewFromConfig(cfg),

@@ -42,6 +42,7 @@ import (
 	"yinling/shared/notify/awsvoice"
 	"yinling/shared/notify/outbox"
 	"yinling/shared/notify/wecom"
+	"yinling/shared/pii"
 	"yinling/shared/queues"
 	"yinling/shared/reminder"
 	"yinling/shared/sqsmsg"
@@ -59,6 +60,9 @@ type Env struct {
 	NotifyMode    string        `env:"NOTIFY_MODE"`
 	SMSOrigin     string        `env:"SMS_ORIGINATION_IDENTITY,optional"`
 	FunctionName  string        `env:"AWS_LAMBDA_FUNCTION_NAME,optional"`
+	// PIIKMSKey names the KMS key that wraps the data keys phones are sealed with at rest
+	// ("local:…" on the local stack: see pii.ForKeyID).
+	PIIKMSKey string `env:"PII_KMS_KEY_ID"`
 }
 
 // Deps are what the handler needs; tests and the local stack build them as Wire does.
@@ -84,7 +88,8 @@ func New(d Deps) *Handler { return &Handler{d: d} }
 // Wire builds the handler from its configuration. NOTIFY_MODE "outbox" keeps every message in
 // the table (local development); "aws" calls and texts through End User Messaging.
 func Wire(env Env, cfg aws.Config, log *slog.Logger) *Handler {
-	store := dynamostore.New(dynamodb.NewFromConfig(cfg), env.Table)
+	store := dynamostore.New(dynamodb.NewFromConfig(cfg), env.Table,
+		dynamostore.WithPII(pii.MustWrapper(cfg, env.PIIKMSKey, env.FunctionName)))
 	channels := map[notify.Channel]notify.Sender{}
 	if env.NotifyMode == "outbox" {
 		ob := outbox.New(store, time.Now)

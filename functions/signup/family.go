@@ -83,7 +83,7 @@ func (h *Handler) family(ctx context.Context, r *apigw.Request) (apigw.Response,
 			}
 		}
 	}
-	return apigw.CapabilityHeaders(apigw.JSON(http.StatusOK, familyViewJSON{
+	return apigw.JSON(http.StatusOK, familyViewJSON{
 		Name: page.Member.Name, Label: link.Label, Scope: string(link.Scope), ExpiresAt: link.ExpiresAt.UTC(),
-	})), nil
+	}), nil
 }

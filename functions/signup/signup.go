@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -32,6 +33,7 @@ import (
 	"yinling/shared/notify"
 	"yinling/shared/notify/awssms"
 	"yinling/shared/notify/outbox"
+	"yinling/shared/pii"
 )
 
 // Env is the function's configuration, declared in template.yaml.
@@ -44,6 +46,9 @@ type Env struct {
 	SMSOrigin  string `env:"SMS_ORIGINATION_IDENTITY,optional"`
 	// FunctionName is set by the Lambda runtime; it is the one dimension of our metrics.
 	FunctionName string `env:"AWS_LAMBDA_FUNCTION_NAME,optional"`
+	// PIIKMSKey names the KMS key that wraps the data keys phones are sealed with at rest
+	// ("local:…" on the local stack: see pii.ForKeyID).
+	PIIKMSKey string `env:"PII_KMS_KEY_ID"`
 }
 
 // Deps are what the handler needs; tests and the local stack build them as main does.
@@ -94,10 +99,21 @@ func New(d Deps) *Handler {
 	return h
 }
 
+// Handle serves one request. Every answer under a family link, refusals included, carries the
+// headers that keep the token out of Referer headers and search indexes.
+func (h *Handler) Handle(ctx context.Context, req apigw.Request) (apigw.Response, error) {
+	resp, err := h.Mux.Handle(ctx, req)
+	if strings.HasPrefix(req.RouteKey, "GET /api/family/") {
+		resp = apigw.CapabilityHeaders(resp)
+	}
+	return resp, err
+}
+
 // Wire builds the handler from its configuration. NOTIFY_MODE "outbox" keeps every message in
 // the table (local development); "aws" sends SMS through End User Messaging.
 func Wire(env Env, cfg aws.Config, log *slog.Logger) *Handler {
-	store := dynamostore.New(dynamodb.NewFromConfig(cfg), env.Table)
+	store := dynamostore.New(dynamodb.NewFromConfig(cfg), env.Table,
+		dynamostore.WithPII(pii.MustWrapper(cfg, env.PIIKMSKey, env.FunctionName)))
 	var sms notify.Sender
 	switch env.NotifyMode {
 	case "outbox":

@@ -245,7 +245,7 @@ func (s *Store) profiles(ctx context.Context, store string, ms []member.Membersh
 		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
 			return nil, err
 		}
-		m, err := it.member()
+		m, err := s.memberFrom(ctx, it)
 		if err != nil {
 			return nil, err
 		}

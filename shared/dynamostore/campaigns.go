@@ -433,7 +433,7 @@ func (s *Store) Recipients(ctx context.Context, store string, ids []string) (map
 	}
 	out := make(map[string]Recipient, len(items))
 	for _, raw := range items {
-		r, err := recipientFrom(raw)
+		r, err := s.recipientFrom(ctx, raw)
 		if err != nil {
 			return nil, wrap("read recipients", err)
 		}
@@ -442,12 +442,12 @@ func (s *Store) Recipients(ctx context.Context, store string, ids []string) (map
 	return out, nil
 }
 
-func recipientFrom(raw map[string]types.AttributeValue) (Recipient, error) {
+func (s *Store) recipientFrom(ctx context.Context, raw map[string]types.AttributeValue) (Recipient, error) {
 	var it memberItem
 	if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
 		return Recipient{}, err
 	}
-	m, err := it.member()
+	m, err := s.memberFrom(ctx, it)
 	if err != nil {
 		return Recipient{}, err
 	}
@@ -875,7 +875,7 @@ func (s *Store) OfferOf(ctx context.Context, ch OfferChunk, memberID string) (pr
 			c = &cc
 			continue
 		}
-		rr, err := recipientFrom(raw)
+		rr, err := s.recipientFrom(ctx, raw)
 		if err != nil {
 			return promo.Campaign{}, Recipient{}, wrap("read offer", err)
 		}
@@ -1020,7 +1020,7 @@ func (s *Store) LoadPush(ctx context.Context, ch OfferChunk, pending []string) (
 			g := it.group()
 			out.Group = &g
 		default:
-			r, err := recipientFrom(raw)
+			r, err := s.recipientFrom(ctx, raw)
 			if err != nil {
 				return PushContext{}, wrap("load push", err)
 			}

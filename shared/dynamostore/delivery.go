@@ -376,7 +376,7 @@ func (s *Store) LoadDeliveryContext(ctx context.Context, refs []DeliveryRef) (De
 				if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
 					return DeliveryContext{}, err
 				}
-				m, err := it.member()
+				m, err := s.memberFrom(ctx, it)
 				if err != nil {
 					return DeliveryContext{}, err
 				}

@@ -3,6 +3,7 @@ package dynamostore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -29,7 +30,8 @@ const MaxFamilyLinks = 10
 
 // familyLinkItem is stored twice: under the token's hash (what a family page reads) and in the
 // senior's partition (what "my page" lists). Both are written and deleted in one transaction, so
-// a revoked link stops working at once. AlertPhone is E.164, present only on a link with alerts.
+// a revoked link stops working at once. AlertPhone is sealed (phones.go; plain E.164 in items
+// written before sealing), present only on a link with alerts; both copies hold one ciphertext.
 type familyLinkItem struct {
 	PK           string     `dynamodbav:"PK"`
 	SK           string     `dynamodbav:"SK"`
@@ -51,14 +53,25 @@ type familyLinkItem struct {
 	ExpiresAt    int64      `dynamodbav:"ExpiresAt"`
 }
 
-func toFamilyLinkItem(l member.FamilyLink, pk, sk string) familyLinkItem {
+// toFamilyLinkItem is l as stored under pk, sk, with alertPhone its sealed AlertPhone.
+func toFamilyLinkItem(l member.FamilyLink, pk, sk, alertPhone string) familyLinkItem {
 	return familyLinkItem{PK: pk, SK: sk, T: typeFamilyLink, ID: l.ID, StoreID: l.StoreID, MemberID: l.MemberID,
-		Label: l.Label, Scope: string(l.Scope), Alerts: l.Alerts, AlertPhone: l.AlertPhone.E164(), AlertChannel: string(l.AlertChannel),
+		Label: l.Label, Scope: string(l.Scope), Alerts: l.Alerts, AlertPhone: alertPhone, AlertChannel: string(l.AlertChannel),
 		TokenHash: l.TokenHash, CreatedBy: l.CreatedBy,
 		Consent: string(l.Consent), CreatedAt: l.CreatedAt, ValidUntil: l.ExpiresAt, LastUsedAt: timePtr(l.LastUsedAt), ExpiresAt: ttl(l.ExpiresAt)}
 }
 
-func (it familyLinkItem) link() member.FamilyLink {
+// linkFrom converts a stored link, opening its alert phone.
+func (s *Store) linkFrom(ctx context.Context, it familyLinkItem) (member.FamilyLink, error) {
+	phone, err := s.openText(ctx, it.AlertPhone, alertPhoneOwner(it.StoreID, it.MemberID, it.ID))
+	if err != nil {
+		return member.FamilyLink{}, fmt.Errorf("open alert phone of link %s: %w", it.ID, err)
+	}
+	return it.link(phone), nil
+}
+
+// link converts a stored link whose alert phone is opened (E.164 or "").
+func (it familyLinkItem) link(alertPhone string) member.FamilyLink {
 	l := member.FamilyLink{ID: it.ID, StoreID: it.StoreID, MemberID: it.MemberID, Label: it.Label,
 		Scope: member.Scope(it.Scope), Alerts: it.Alerts, AlertChannel: member.Channel(it.AlertChannel),
 		TokenHash: it.TokenHash, CreatedBy: it.CreatedBy,
@@ -66,11 +79,11 @@ func (it familyLinkItem) link() member.FamilyLink {
 	if it.LastUsedAt != nil {
 		l.LastUsedAt = *it.LastUsedAt
 	}
-	// Only the E.164 of a parsed Phone is ever written here. Were it garbled all the same, the
+	// Only the E.164 of a parsed Phone is ever sealed here. Were it garbled all the same, the
 	// link is left without a number, which AlertLinks skips, rather than failing every read of
-	// the link over one field.
-	if it.AlertPhone != "" {
-		l.AlertPhone, _ = member.ParsePhone(it.AlertPhone)
+	// the link over one field. (A phone that does not open is an error: KMS may be down.)
+	if alertPhone != "" {
+		l.AlertPhone, _ = member.ParsePhone(alertPhone)
 	}
 	return l
 }
@@ -82,11 +95,15 @@ var ErrTooManyLinks = &fail.Error{Kind: fail.Conflict, Code: "too_many_family_li
 func (s *Store) CreateFamilyLink(ctx context.Context, l member.FamilyLink) error {
 	tpk, tsk := familyTokenKey(l.TokenHash)
 	lpk, lsk := memberLinkKey(l.StoreID, l.MemberID, l.ID)
-	byToken, err := attributevalue.MarshalMap(toFamilyLinkItem(l, tpk, tsk))
+	alertPhone, err := s.sealPhone(ctx, l.AlertPhone, alertPhoneOwner(l.StoreID, l.MemberID, l.ID))
 	if err != nil {
 		return wrap("create family link", err)
 	}
-	listed, err := attributevalue.MarshalMap(toFamilyLinkItem(l, lpk, lsk))
+	byToken, err := attributevalue.MarshalMap(toFamilyLinkItem(l, tpk, tsk, alertPhone))
+	if err != nil {
+		return wrap("create family link", err)
+	}
+	listed, err := attributevalue.MarshalMap(toFamilyLinkItem(l, lpk, lsk, alertPhone))
 	if err != nil {
 		return wrap("create family link", err)
 	}
@@ -193,7 +210,14 @@ func (s *Store) AlertLinks(ctx context.Context, store, memberID string, now time
 	}
 	var links []member.FamilyLink
 	for _, it := range items {
-		if l := it.link(); l.Alerts && !l.AlertPhone.IsZero() && l.Usable(now) {
+		if !it.Alerts {
+			continue // no phone to open
+		}
+		l, err := s.linkFrom(ctx, it)
+		if err != nil {
+			return nil, wrap("alert links", err)
+		}
+		if !l.AlertPhone.IsZero() && l.Usable(now) {
 			links = append(links, l)
 		}
 	}

@@ -2,6 +2,7 @@ package dynamostore
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"yinling/shared/ids"
 	"yinling/shared/member"
+	"yinling/shared/pii"
 	"yinling/shared/testenv"
 )
 
@@ -90,17 +92,34 @@ func TestAlertLinks(t *testing.T) {
 	}
 }
 
-// A stored number that does not parse leaves the link without one instead of failing its reads.
-func TestFamilyLinkItemGarbledAlertPhone(t *testing.T) {
-	it := familyLinkItem{ID: "L1", Alerts: true, AlertPhone: "+86 not a number", AlertChannel: "voice"}
-	if l := it.link(); !l.AlertPhone.IsZero() {
-		t.Errorf("garbled phone read as %v", l.AlertPhone)
+// A stored number that does not parse leaves the link without one instead of failing its reads;
+// a plain E.164 written before phones were sealed still reads; a sealed one reads only on its
+// own link.
+func TestFamilyLinkItemStoredAlertPhone(t *testing.T) {
+	ctx := context.Background()
+	s := New(nil, "no-table") // converting items makes no call
+	it := familyLinkItem{ID: "L1", StoreID: "s1", MemberID: "m1", Alerts: true, AlertPhone: "+86 not a number", AlertChannel: "voice"}
+	if l, err := s.linkFrom(ctx, it); err != nil || !l.AlertPhone.IsZero() {
+		t.Errorf("garbled phone read as %v, %v", l.AlertPhone, err)
 	}
 	it.AlertPhone = "+8613900139000"
-	if l := it.link(); l.AlertPhone.E164() != "+8613900139000" {
-		t.Errorf("stored phone read as %v", l.AlertPhone)
+	if l, err := s.linkFrom(ctx, it); err != nil || l.AlertPhone.E164() != "+8613900139000" {
+		t.Errorf("legacy plain phone read as %v, %v", l.AlertPhone, err)
 	}
-	if it := toFamilyLinkItem(member.FamilyLink{}, "pk", "sk"); it.AlertPhone != "" || it.AlertChannel != "" {
+	phone, _ := member.ParsePhone("+8613900139000")
+	sealed, err := s.sealPhone(ctx, phone, alertPhoneOwner("s1", "m1", "L1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	it.AlertPhone = sealed
+	if l, err := s.linkFrom(ctx, it); err != nil || l.AlertPhone.E164() != "+8613900139000" {
+		t.Errorf("sealed phone read as %v, %v", l.AlertPhone, err)
+	}
+	it.ID = "L2" // the ciphertext copied onto another link
+	if l, err := s.linkFrom(ctx, it); !errors.Is(err, pii.ErrNotAuthentic) {
+		t.Errorf("sealed phone of L1 on L2 read as %v, %v; want ErrNotAuthentic", l.AlertPhone, err)
+	}
+	if it := toFamilyLinkItem(member.FamilyLink{}, "pk", "sk", ""); it.AlertPhone != "" || it.AlertChannel != "" {
 		t.Errorf("a link without alerts stores phone %q, channel %q", it.AlertPhone, it.AlertChannel)
 	}
 }
@@ -113,7 +132,11 @@ func seedLinkMember(t *testing.T, s *Store, id string) member.Member {
 		t.Fatal(err)
 	}
 	m := member.Member{ID: id, StoreID: "s-test", Name: "王秀英", Phone: phone, Channel: member.ChannelVoice}
-	if err := s.putNew(context.Background(), toMemberItem(m, "hash-"+id)); err != nil {
+	it, err := s.memberItem(context.Background(), m, "hash-"+id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.putNew(context.Background(), it); err != nil {
 		t.Fatalf("seed member %s: %v", id, err)
 	}
 	return m

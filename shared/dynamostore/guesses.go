@@ -105,7 +105,11 @@ func (s *Store) FamilyLinkByTokenFrom(ctx context.Context, tokenHash, client str
 	if !found {
 		return member.FamilyLink{}, member.ErrLinkNotFound
 	}
-	return it.link(), nil
+	l, err := s.linkFrom(ctx, it)
+	if err != nil {
+		return member.FamilyLink{}, wrap("get family link", err)
+	}
+	return l, nil
 }
 
 // ResolveCodeFrom returns what a join, invite or referral code leads to, or

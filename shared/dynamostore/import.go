@@ -16,7 +16,11 @@ import (
 func (s *Store) ImportMembers(ctx context.Context, ms []member.Member, memberships []member.Membership) error {
 	var reqs []types.WriteRequest
 	for i, m := range ms {
-		for _, it := range []any{toMemberItem(m, ""), toMembershipItem(memberships[i])} {
+		mi, err := s.memberItem(ctx, m, "")
+		if err != nil {
+			return wrap("import members", err)
+		}
+		for _, it := range []any{mi, toMembershipItem(memberships[i])} {
 			av, err := attributevalue.MarshalMap(it)
 			if err != nil {
 				return wrap("import members", err)

@@ -240,6 +240,10 @@ func dueShard(id string) int {
 // dispatchWatermarkKey is the last minute the dispatcher finished: global, like the schedule.
 func dispatchWatermarkKey() (pk, sk string) { return "DISPATCHER", "WATERMARK" }
 
+// piiDataKeyKey is the wrapped data key the functions share to seal phone numbers (keyring.go).
+// Global: it belongs to the deployment, not to a store, and holds no personal data.
+func piiDataKeyKey() (pk, sk string) { return "PII", "DATAKEY" }
+
 // reminderLinkKey finds a reminder by the SHA-256 of its page token (/r/{token}, the link in
 // the SMS). Global: the page presents only the token; the item carries the store.
 func reminderLinkKey(tokenHash string) (pk, sk string) { return "RLINK#" + tokenHash, "RLINK" }

@@ -47,6 +47,7 @@ func TestKeys(t *testing.T) {
 		{"broadcast deliveries", k(broadcastDeliveriesKey("s1", "B1", "sent", "M1")), kv{"STORE#s1#BROADCAST#B1", "sent#M1"}},
 		{"due", kv{duePK("2026-11-23T00:00", 7), ""}, kv{"DUE#2026-11-23T00:00#7", ""}},
 		{"dispatch watermark", k(dispatchWatermarkKey()), kv{"DISPATCHER", "WATERMARK"}},
+		{"shared PII data key", k(piiDataKeyKey()), kv{"PII", "DATAKEY"}},
 		{"reminder link", k(reminderLinkKey("ab")), kv{"RLINK#ab", "RLINK"}},
 		{"staff alert", k(staffAlertKey("s1", "20261123T0000Z", "R1", "20261123T0000Z")), kv{"STORE#s1#ALERTS", "20261123T0000Z#R1#20261123T0000Z"}},
 		{"robot minute", k(robotMinuteKey("s1", "ab", "202611230800")), kv{"STORE#s1#ROBOT#ab", "MINUTE#202611230800"}},

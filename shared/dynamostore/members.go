@@ -34,8 +34,8 @@ type consentAV struct {
 	At      time.Time `dynamodbav:"At"`
 }
 
-// memberItem is a member's profile as stored. Phone is E.164; PhoneHash is the keyed hash the
-// phone lookup item is keyed by.
+// memberItem is a member's profile as stored. Phone is sealed (phones.go; plain E.164 in items
+// written before sealing); PhoneHash is the keyed hash the phone lookup item is keyed by.
 type memberItem struct {
 	PK           string               `dynamodbav:"PK"`
 	SK           string               `dynamodbav:"SK"`
@@ -62,6 +62,8 @@ type memberItem struct {
 	UpdatedAt    time.Time            `dynamodbav:"UpdatedAt"`
 }
 
+// toMemberItem is m as stored, without its phone: memberItem adds it sealed. (Profile updates
+// use it alone; they never write the phone.)
 func toMemberItem(m member.Member, phoneHash string) memberItem {
 	pk, sk := memberKey(m.StoreID, m.ID)
 	consents := make(map[string]consentAV, len(m.Consents))
@@ -70,7 +72,7 @@ func toMemberItem(m member.Member, phoneHash string) memberItem {
 	}
 	return memberItem{
 		PK: pk, SK: sk, T: typeMember, ID: m.ID, StoreID: m.StoreID, Name: m.Name,
-		Phone: m.Phone.E164(), PhoneHash: phoneHash, VerifiedAt: timePtr(m.VerifiedAt), VerifiedBy: m.VerifiedBy,
+		PhoneHash: phoneHash, VerifiedAt: timePtr(m.VerifiedAt), VerifiedBy: m.VerifiedBy,
 		BirthYear: m.BirthYear, Gender: string(m.Gender), Neighborhood: m.Neighborhood, Interests: m.Interests,
 		Channel: string(m.Channel), QuietStart: m.QuietHours.Start, QuietEnd: m.QuietHours.End,
 		TimeZone: m.TimeZone, Tier: string(m.Tier), Tags: m.Tags, Consents: consents,
@@ -78,8 +80,28 @@ func toMemberItem(m member.Member, phoneHash string) memberItem {
 	}
 }
 
-func (it memberItem) member() (member.Member, error) {
-	phone, err := member.ParsePhone(it.Phone)
+// memberItem is m as stored, its phone sealed for the member.
+func (s *Store) memberItem(ctx context.Context, m member.Member, phoneHash string) (memberItem, error) {
+	it := toMemberItem(m, phoneHash)
+	var err error
+	if it.Phone, err = s.sealPhone(ctx, m.Phone, memberPhoneOwner(m.StoreID, m.ID)); err != nil {
+		return memberItem{}, fmt.Errorf("seal phone of member %s: %w", m.ID, err)
+	}
+	return it, nil
+}
+
+// memberFrom converts a stored profile, opening its phone.
+func (s *Store) memberFrom(ctx context.Context, it memberItem) (member.Member, error) {
+	phone, err := s.openText(ctx, it.Phone, memberPhoneOwner(it.StoreID, it.ID))
+	if err != nil {
+		return member.Member{}, fmt.Errorf("open phone of member %s: %w", it.ID, err)
+	}
+	return it.member(phone)
+}
+
+// member converts a stored profile whose phone is opened (E.164).
+func (it memberItem) member(e164 string) (member.Member, error) {
+	phone, err := member.ParsePhone(e164)
 	if err != nil {
 		return member.Member{}, fmt.Errorf("stored phone of member %s: %w", it.ID, err)
 	}
@@ -347,7 +369,11 @@ func (s *Store) Signup(ctx context.Context, w SignupWrite) error {
 	}
 	ms := w.Membership
 	if w.NewMember {
-		if err := put("member", toMemberItem(w.Member, w.PhoneHash), "attribute_not_exists(PK)", nil, nil); err != nil {
+		mi, err := s.memberItem(ctx, w.Member, w.PhoneHash)
+		if err != nil {
+			return wrap("signup", err)
+		}
+		if err := put("member", mi, "attribute_not_exists(PK)", nil, nil); err != nil {
 			return wrap("signup", err)
 		}
 		ppk, psk := phoneKey(ms.StoreID, w.PhoneHash)
@@ -645,7 +671,7 @@ func (s *Store) MemberPage(ctx context.Context, store, memberID string) (MemberP
 			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
 				return MemberPage{}, wrap("member page", err)
 			}
-			if p.Member, err = it.member(); err != nil {
+			if p.Member, err = s.memberFrom(ctx, it); err != nil {
 				return MemberPage{}, err
 			}
 			p.PhoneHash = it.PhoneHash
@@ -661,7 +687,11 @@ func (s *Store) MemberPage(ctx context.Context, store, memberID string) (MemberP
 			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
 				return MemberPage{}, wrap("member page", err)
 			}
-			p.Links = append(p.Links, it.link())
+			l, err := s.linkFrom(ctx, it)
+			if err != nil {
+				return MemberPage{}, wrap("member page", err)
+			}
+			p.Links = append(p.Links, l)
 		case typeMemberBooking:
 			var it memberBookingItem
 			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {

@@ -38,7 +38,7 @@ func (s *Store) MemberWithStore(ctx context.Context, storeID, memberID string) (
 			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
 				return member.Member{}, tenant.Store{}, wrap("member with store", err)
 			}
-			if m, err = it.member(); err != nil {
+			if m, err = s.memberFrom(ctx, it); err != nil {
 				return member.Member{}, tenant.Store{}, err
 			}
 			found = true

@@ -45,7 +45,8 @@ type OutboxEntry struct {
 	MemberID  string
 	Channel   string // the channel it would have gone by: voice, sms, wecom
 	// To is the full recipient. The outbox exists only in local development, where a developer
-	// needs to see which seeded member got what; ToMasked is what a page shows by default.
+	// needs to see which seeded member got what; ToMasked is what a page shows by default. To
+	// is sealed at rest like every phone (phones.go).
 	To        string
 	ToMasked  string
 	Text      string
@@ -87,20 +88,22 @@ type outboxIDItem struct {
 	ExpiresAt int64     `dynamodbav:"ExpiresAt"`
 }
 
-func toOutboxItem(e OutboxEntry) outboxItem {
+// toOutboxItem is e as stored, with to its sealed recipient.
+func toOutboxItem(e OutboxEntry, to string) outboxItem {
 	pk, sk := outboxKey(e.StoreID, outboxTime(e.At), e.MessageID)
 	return outboxItem{
 		PK: pk, SK: sk, T: typeOutbox,
 		StoreID: e.StoreID, MessageID: e.MessageID, MemberID: e.MemberID, Channel: e.Channel,
-		To: e.To, ToMasked: e.ToMasked, Text: e.Text, SpeakText: e.SpeakText, Link: e.Link,
+		To: to, ToMasked: e.ToMasked, Text: e.Text, SpeakText: e.SpeakText, Link: e.Link,
 		Kind: e.Kind, Lang: e.Lang, At: e.At, ExpiresAt: ttl(e.At.Add(OutboxRetention)),
 	}
 }
 
-func (it outboxItem) entry() OutboxEntry {
+// entry is the stored message, with to its opened recipient.
+func (it outboxItem) entry(to string) OutboxEntry {
 	return OutboxEntry{
 		StoreID: it.StoreID, MessageID: it.MessageID, MemberID: it.MemberID, Channel: it.Channel,
-		To: it.To, ToMasked: it.ToMasked, Text: it.Text, SpeakText: it.SpeakText, Link: it.Link,
+		To: to, ToMasked: it.ToMasked, Text: it.Text, SpeakText: it.SpeakText, Link: it.Link,
 		Kind: it.Kind, Lang: it.Lang, At: it.At,
 	}
 }
@@ -112,7 +115,11 @@ func (s *Store) PutOutbox(ctx context.Context, e OutboxEntry) (time.Time, error)
 	if e.StoreID == "" || e.MessageID == "" || e.At.IsZero() {
 		return time.Time{}, errors.New("put outbox: store, message id and time are required")
 	}
-	it := toOutboxItem(e)
+	to, err := s.sealText(ctx, e.To, outboxToOwner(e.StoreID, e.MessageID))
+	if err != nil {
+		return time.Time{}, wrap("put outbox", err)
+	}
+	it := toOutboxItem(e, to)
 	entry, err := attributevalue.MarshalMap(it)
 	if err != nil {
 		return time.Time{}, wrap("put outbox", err)
@@ -196,7 +203,11 @@ func (s *Store) ListOutbox(ctx context.Context, store, cursor string, limit int)
 	}
 	page := Page[OutboxEntry]{Items: make([]OutboxEntry, len(items)), Cursor: encodeCursor(res.LastEvaluatedKey)}
 	for i, it := range items {
-		page.Items[i] = it.entry()
+		to, err := s.openText(ctx, it.To, outboxToOwner(it.StoreID, it.MessageID))
+		if err != nil {
+			return Page[OutboxEntry]{}, wrap("list outbox", err)
+		}
+		page.Items[i] = it.entry(to)
 	}
 	return page, nil
 }

@@ -67,11 +67,7 @@ func (s *Store) MemberNames(ctx context.Context, store string, memberIDs []strin
 		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
 			return nil, wrap("member names", err)
 		}
-		m, err := it.member()
-		if err != nil {
-			return nil, err
-		}
-		out[m.ID] = m.Name
+		out[it.ID] = it.Name // the phone stays sealed: a name is all this needs
 	}
 	return out, nil
 }

@@ -58,7 +58,11 @@ func (f *qaFixture) seedMembers(ms [][2]any) {
 		if m[1].(bool) {
 			mem.VerifiedAt, mem.VerifiedBy = f.now, "otp"
 		}
-		items = append(items, toMemberItem(mem, "h-"+mem.ID))
+		it, err := f.s.memberItem(context.Background(), mem, "h-"+mem.ID)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		items = append(items, it)
 	}
 	f.batchPut(items)
 }

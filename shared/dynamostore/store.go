@@ -29,17 +29,48 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"yinling/shared/fail"
+	"yinling/shared/pii"
 )
 
 // Store reads and writes the table.
 type Store struct {
 	db    *dynamodb.Client
 	table string
+	// sealer keeps phone numbers encrypted at rest (phones.go).
+	sealer *pii.Sealer
 }
 
-// New returns a Store on table. The client is created once per process by the caller.
-func New(db *dynamodb.Client, table string) *Store {
-	return &Store{db: db, table: table}
+// Option configures New.
+type Option func(*Store)
+
+// WithPII seals phone numbers with data keys w wraps. Outside the local stack the processes
+// share one data key through the table (keyring.go), so a reader unwraps one key per rotation
+// rather than one per writer's cold start.
+func WithPII(w pii.Wrapper) Option {
+	return func(s *Store) {
+		if pii.IsLocal(w) {
+			s.sealer = pii.New(w)
+			return
+		}
+		s.sealer = pii.New(w, pii.WithKeyStore(keyring{s}))
+	}
+}
+
+// WithSealer seals phone numbers with sealer.
+func WithSealer(sealer *pii.Sealer) Option { return func(s *Store) { s.sealer = sealer } }
+
+// New returns a Store on table. The client is created once per process by the caller. Without
+// WithPII or WithSealer, phones are sealed under the local development key (pii.Development),
+// which fails every phone read and write inside Lambda: the mains always choose their key.
+func New(db *dynamodb.Client, table string, opts ...Option) *Store {
+	s := &Store{db: db, table: table}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.sealer == nil {
+		s.sealer = pii.Development()
+	}
+	return s
 }
 
 // ErrExists reports that a create found its item already there.

@@ -7,6 +7,9 @@
 // running in parallel against the same emulators never see each other's data, and a dev stack
 // with a fixed prefix finds its data again after a restart: Create is idempotent.
 //
+// A KMS key has no emulator: its Ref is a local key id ("local:PiiKey"), which makes the
+// functions seal phones under pii's local master key.
+//
 // What has no local meaning is skipped: queue encryption (SqsManagedSseEnabled, KMS), table
 // point-in-time recovery and encryption, and bucket configuration (CORS, lifecycle,
 // encryption, public access block), which fauxqs does not implement.
@@ -25,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"yinling/shared/pii"
 	"yinling/shared/sam"
 )
 
@@ -169,6 +173,10 @@ func (r *Resources) Ref(name string) (string, error) {
 	}
 	if res, ok := r.template.Resources[name]; ok && res.Type == typeSecret {
 		return r.secretARN(name), nil // a secret's Ref is its ARN
+	}
+	if res, ok := r.template.Resources[name]; ok && res.Type == typeKMSKey {
+		// A key id that selects pii's local wrapper: the emulators have no KMS.
+		return pii.LocalKeyPrefix + name, nil
 	}
 	switch name {
 	case "AWS::Region":

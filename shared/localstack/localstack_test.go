@@ -222,6 +222,7 @@ func TestResolve(t *testing.T) {
 		{"bucket ref", sam.Value{Kind: sam.Ref, Name: "VoiceBucket"}, strings.ToLower(p) + "voicebucket", ""},
 		{"bucket arn sub", sam.Value{Kind: sam.Sub, Template: "${VoiceBucket.Arn}/*"}, "arn:aws:s3:::" + strings.ToLower(p) + "voicebucket/*", ""},
 		{"parameter default", sam.Value{Kind: sam.Ref, Name: "LogLevel"}, "info", ""},
+		{"kms key ref is a local key id", sam.Value{Kind: sam.Ref, Name: "PiiKey"}, "local:PiiKey", ""},
 		{"empty parameter default", sam.Value{Kind: sam.Ref, Name: "PublicBaseUrl"}, "", ""},
 		{"pseudo parameters", sam.Value{Kind: sam.Sub, Template: "${AWS::Region}/${AWS::AccountId}/${AWS::Partition}"}, "us-east-1/000000000000/aws", ""},
 		{"no local counterpart", sam.Value{Kind: sam.Ref, Name: "HttpApi"}, "", "HttpApi (AWS::Serverless::HttpApi) has no local counterpart"},
@@ -264,6 +265,7 @@ func TestEnv(t *testing.T) {
 			"NOTIFY_MODE":              "aws",
 			"PII_HASH_KEY":             pinnedLocalSecret("PiiHashKey"),
 			"SMS_ORIGINATION_IDENTITY": "",
+			"PII_KMS_KEY_ID":           "local:PiiKey",
 		}},
 		{"overrides win", func(name string) (string, bool) {
 			v, ok := map[string]string{"PUBLIC_BASE_URL": "http://127.0.0.1:8080", "ACK_CHECK_DELAY_SECONDS": "5", "UNDECLARED": "x"}[name]
@@ -279,6 +281,7 @@ func TestEnv(t *testing.T) {
 			"NOTIFY_MODE":              "aws",
 			"PII_HASH_KEY":             pinnedLocalSecret("PiiHashKey"),
 			"SMS_ORIGINATION_IDENTITY": "",
+			"PII_KMS_KEY_ID":           "local:PiiKey",
 		}},
 	}
 	for _, tt := range tests {

@@ -12,6 +12,9 @@ import (
 // lookup hashes, stays readable) and obviously not a production secret.
 const typeSecret = "AWS::SecretsManager::Secret"
 
+// typeKMSKey is a KMS key; its local counterpart is a key id for pii's local wrapper (Ref).
+const typeKMSKey = "AWS::KMS::Key"
+
 func (r *Resources) secretARN(id string) string {
 	return fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s%s", r.region, Account, r.Prefix, id)
 }

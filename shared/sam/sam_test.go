@@ -109,6 +109,7 @@ func TestProjectFunctions(t *testing.T) {
 				"VOICE_BUCKET":             {Kind: Ref, Name: "VoiceBucket"},
 				"PII_HASH_KEY":             {Kind: Sub, Template: "{{resolve:secretsmanager:${PiiHashKey}:SecretString}}"},
 				"NOTIFY_MODE":              {Kind: Ref, Name: "NotifyMode"},
+				"PII_KMS_KEY_ID":           {Kind: Ref, Name: "PiiKey"},
 				"SMS_ORIGINATION_IDENTITY": {Kind: Ref, Name: "SmsOriginationIdentity"},
 			},
 			Queues: []SQSEvent{{
@@ -131,6 +132,7 @@ func TestProjectFunctions(t *testing.T) {
 				"DELIVERIES_QUEUE_URL": {Kind: Ref, Name: "DeliveriesQueue"},
 				"FANOUT_QUEUE_URL":     {Kind: Ref, Name: "FanoutQueue"},
 				"PII_HASH_KEY":         {Kind: Sub, Template: "{{resolve:secretsmanager:${PiiHashKey}:SecretString}}"},
+				"PII_KMS_KEY_ID":       {Kind: Ref, Name: "PiiKey"},
 			},
 			Queues: []SQSEvent{{QueueLogicalID: "FanoutQueue", BatchSize: 1, ReportBatchItemFailures: true, MaxConcurrency: 2}},
 		}},
@@ -146,6 +148,7 @@ func TestProjectFunctions(t *testing.T) {
 				"NOTIFY_MODE":              {Kind: Ref, Name: "NotifyMode"},
 				"SMS_ORIGINATION_IDENTITY": {Kind: Ref, Name: "SmsOriginationIdentity"},
 				"PII_HASH_KEY":             {Kind: Sub, Template: "{{resolve:secretsmanager:${PiiHashKey}:SecretString}}"},
+				"PII_KMS_KEY_ID":           {Kind: Ref, Name: "PiiKey"},
 			},
 		}},
 	}
