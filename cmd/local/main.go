@@ -5,6 +5,7 @@
 //	local serve [-port 3000]    start the emulators and the whole stack (make dev)
 //	local test -- CMD…          run CMD with fresh in-memory emulators (make test)
 //	local token                 print a staff JWT for the demo store (make token)
+//	local logscan DIR           scan captured log lines for phones, codes, tokens (make test)
 package main
 
 import (
@@ -47,6 +48,8 @@ func main() {
 		os.Exit(runWithEmulators(ctx, args))
 	case "token":
 		err = tokenCmd(root, args)
+	case "logscan":
+		err = logscanCmd(args, os.Stdout)
 	default:
 		usage()
 	}

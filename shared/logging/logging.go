@@ -38,8 +38,12 @@ const Redacted = "[redacted]"
 const PhoneMask = "[phone]"
 
 // New returns a JSON logger writing to w at level and above, which redacts
-// sensitive attributes and masks phone numbers.
+// sensitive attributes and masks phone numbers. With CaptureVar set, its lines
+// are also appended to the process's capture file.
 func New(w io.Writer, level slog.Level) *slog.Logger {
+	if c := captureWriter(); c != nil {
+		w = teeWriter{w: w, capture: c}
+	}
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: replaceAttr}))
 }
 
