@@ -144,21 +144,6 @@ func readEvent(t testing.TB, name string) events.APIGatewayV2HTTPRequest {
 	return testenv.Event(t, "promotions", name)
 }
 
-// asStore returns a staff request as staff of another store would send it.
-func asStore(req events.APIGatewayV2HTTPRequest, store string) events.APIGatewayV2HTTPRequest {
-	claims := map[string]string{}
-	for k, v := range req.RequestContext.Authorizer.JWT.Claims {
-		claims[k] = v
-	}
-	claims[tenant.ClaimStoreID] = store
-	jwt := *req.RequestContext.Authorizer.JWT
-	jwt.Claims = claims
-	auth := *req.RequestContext.Authorizer
-	auth.JWT = &jwt
-	req.RequestContext.Authorizer = &auth
-	return req
-}
-
 // invoke sends req a moment after the last request (testenv.InvokeHTTP holds the answer to the
 // OpenAPI document and, under a capability link, to its headers).
 func (f *fixture) invoke(req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, map[string]any) {
@@ -473,11 +458,11 @@ func TestListAndRead(t *testing.T) {
 	}
 
 	other := func(name string) events.APIGatewayV2HTTPRequest {
-		return asStore(testenv.WithParam(readEvent(t, name), "id", made[0]), otherStoreID)
+		return testenv.AsStore(testenv.WithParam(readEvent(t, name), "id", made[0]), otherStoreID)
 	}
 	f.refused(other("campaign"), 404, "campaign_not_found", "")
 	f.refused(other("cancel"), 404, "campaign_not_found", "")
-	if list := f.do(asStore(readEvent(t, "list"), otherStoreID), 200)["campaigns"].([]any); len(list) != 0 {
+	if list := f.do(testenv.AsStore(readEvent(t, "list"), otherStoreID), 200)["campaigns"].([]any); len(list) != 0 {
 		t.Errorf("another store lists %v", list)
 	}
 	f.refused(testenv.WithParam(readEvent(t, "campaign"), "id", "x"), 404, "campaign_not_found", "")

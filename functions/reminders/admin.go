@@ -260,9 +260,19 @@ func (h *Handler) broadcastDeliveries(ctx context.Context, r *apigw.Request) (ap
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	page, err := h.d.Store.BroadcastDeliveries(ctx, staff.StoreID, id, r.QueryStringParameters["cursor"], limit)
+	cursor := r.QueryStringParameters["cursor"]
+	page, err := h.d.Store.BroadcastDeliveries(ctx, staff.StoreID, id, cursor, limit)
 	if err != nil {
 		return apigw.Response{}, err
+	}
+	if cursor == "" && len(page.Items) == 0 {
+		// No deliveries yet, or not a broadcast of this store: only the record tells.
+		switch ok, err := h.d.Store.BroadcastExists(ctx, staff.StoreID, id); {
+		case err != nil:
+			return apigw.Response{}, err
+		case !ok:
+			return apigw.Response{}, errBroadcastNotFound
+		}
 	}
 	out := deliveryList{Deliveries: make([]deliveryJSON, len(page.Items)), Cursor: page.Cursor}
 	for i, d := range page.Items {

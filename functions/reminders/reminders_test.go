@@ -743,9 +743,10 @@ func TestBroadcast(t *testing.T) {
 	if first["reminders"] != 2.0 || first["skipped"] != 0.0 || first["wecom"] != true {
 		t.Errorf("broadcast = %v", first)
 	}
-	// Three reminders — A's, B's and the group robot's — each with its page link.
-	if after := f.items(); after != before+6 {
-		t.Errorf("items %d → %d, want 6 more (3 reminders, 3 links)", before, after)
+	// The broadcast's record, and three reminders — A's, B's and the group robot's — each with
+	// its page link.
+	if after := f.items(); after != before+7 {
+		t.Errorf("items %d → %d, want 7 more (the broadcast, 3 reminders, 3 links)", before, after)
 	}
 	bid := first["broadcastId"].(string)
 	for _, m := range []string{memberA, memberB} {
@@ -762,7 +763,7 @@ func TestBroadcast(t *testing.T) {
 	}
 
 	again := f.do(readEvent(t, "broadcast"), 202)
-	if again["broadcastId"] != bid || f.items() != before+6 {
+	if again["broadcastId"] != bid || f.items() != before+7 {
 		t.Errorf("retried broadcast = %v (items %d), want the first, and nothing new", again, f.items())
 	}
 
@@ -774,8 +775,17 @@ func TestBroadcast(t *testing.T) {
 		t.Errorf("B got a medication reminder without health consent: %v", list)
 	}
 
+	f.calls.Reset()
 	if d := f.do(testenv.WithParam(readEvent(t, "broadcast-deliveries"), "id", bid), 200); len(d["deliveries"].([]any)) != 0 {
 		t.Errorf("deliveries before any were sent = %v", d)
+	}
+	if n := f.calls.Total(); n != 2 {
+		t.Errorf("deliveries of a broadcast with none yet: %d AWS calls, want 2 (the page, the record)\n%s", n, f.calls.Snapshot())
+	}
+	// Another store's staff asking for this broadcast get not found, not an empty list.
+	foreign := testenv.AsStore(testenv.WithParam(readEvent(t, "broadcast-deliveries"), "id", bid), "another-store")
+	if resp, body := f.invoke(foreign); resp.StatusCode != 404 {
+		t.Errorf("another store's staff read the broadcast: %d %v", resp.StatusCode, body)
 	}
 
 	// The group's own reminder, the one its robot posts, has a page too: the store's name, no

@@ -212,6 +212,12 @@ func memberRemindersKey(store, member, createdAt, reminder string) (pk, sk strin
 
 // broadcastDeliveriesKey lists the deliveries of one staff broadcast to a group, in GSI1, so
 // its status page is one Query: by state, then member.
+// broadcastKey is a broadcast's own small record: which group, when, how many reminders. It is
+// what tells a broadcast without deliveries yet from an id that is not the store's.
+func broadcastKey(store, broadcast string) (pk, sk string) {
+	return storePK(store) + "#BROADCAST#" + broadcast, "BROADCAST"
+}
+
 func broadcastDeliveriesKey(store, broadcast, state, member string) (pk, sk string) {
 	return storePK(store) + "#BROADCAST#" + broadcast, state + "#" + member
 }

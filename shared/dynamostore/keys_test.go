@@ -44,6 +44,7 @@ func TestKeys(t *testing.T) {
 		{"ack", k(ackKey("s1", "R1", "20261123T0000Z")), kv{"STORE#s1#REMINDER#R1", "OCC#20261123T0000Z"}},
 		{"delivery", k(deliveryKey("s1", "R1", "20261123T0000Z", "A0")), kv{"STORE#s1#REMINDER#R1", "OCC#20261123T0000Z#A0"}},
 		{"member reminders", k(memberRemindersKey("s1", "M1", "2026-11-23T08:00:00Z", "R1")), kv{"STORE#s1#MEMBER#M1#REMINDERS", "2026-11-23T08:00:00Z#R1"}},
+		{"broadcast", k(broadcastKey("s1", "B1")), kv{"STORE#s1#BROADCAST#B1", "BROADCAST"}},
 		{"broadcast deliveries", k(broadcastDeliveriesKey("s1", "B1", "sent", "M1")), kv{"STORE#s1#BROADCAST#B1", "sent#M1"}},
 		{"due", kv{duePK("2026-11-23T00:00", 7), ""}, kv{"DUE#2026-11-23T00:00#7", ""}},
 		{"dispatch watermark", k(dispatchWatermarkKey()), kv{"DISPATCHER", "WATERMARK"}},

@@ -481,7 +481,16 @@ func (s *Store) CreateBroadcast(ctx context.Context, rs []reminder.Reminder, lin
 	if len(rs) != len(linkHashes) {
 		return fmt.Errorf("create broadcast: %d reminders, %d link hashes", len(rs), len(linkHashes))
 	}
-	reqs := make([]types.WriteRequest, 0, 2*len(rs))
+	reqs := make([]types.WriteRequest, 0, 1+2*len(rs))
+	if len(rs) > 0 {
+		pk, sk := broadcastKey(rs[0].StoreID, rs[0].BroadcastID)
+		av, err := attributevalue.MarshalMap(broadcastItem{PK: pk, SK: sk, T: typeBroadcast, GroupID: rs[0].GroupID,
+			Reminders: len(rs), CreatedAt: rs[0].CreatedAt})
+		if err != nil {
+			return err
+		}
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: av}})
+	}
 	for i, r := range rs {
 		for _, item := range []any{toReminderItem(r), reminderLinkFor(r, linkHashes[i])} {
 			av, err := attributevalue.MarshalMap(item)
@@ -492,6 +501,33 @@ func (s *Store) CreateBroadcast(ctx context.Context, rs []reminder.Reminder, lin
 		}
 	}
 	return wrap("create broadcast", s.batchWrite(ctx, reqs))
+}
+
+// broadcastItem is a broadcast's record, written first by CreateBroadcast.
+type broadcastItem struct {
+	PK        string    `dynamodbav:"PK"`
+	SK        string    `dynamodbav:"SK"`
+	T         string    `dynamodbav:"T"`
+	GroupID   string    `dynamodbav:"GroupID"`
+	Reminders int       `dynamodbav:"Reminders"`
+	CreatedAt time.Time `dynamodbav:"CreatedAt"`
+}
+
+const typeBroadcast = "broadcast"
+
+// BroadcastExists reports whether the store made a broadcast with this id: a broadcast whose
+// first occurrence has not come has no deliveries yet, and another store's id must answer not
+// found rather than an empty list.
+func (s *Store) BroadcastExists(ctx context.Context, store, broadcast string) (bool, error) {
+	pk, sk := broadcastKey(store, broadcast)
+	var it broadcastItem
+	switch err := s.getItem(ctx, pk, sk, &it); {
+	case errors.Is(err, fail.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, wrap("read broadcast", err)
+	}
+	return true, nil
 }
 
 // BroadcastDeliveries lists the deliveries of one broadcast, by state then member.

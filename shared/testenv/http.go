@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"yinling/shared/apispec"
+	"yinling/shared/tenant"
 )
 
 // Invoker is a function's Lambda entry point: the JSON path production takes (lambda.Handler).
@@ -93,4 +94,20 @@ func (e *Env) Items(t testing.TB, guesses bool) int {
 		n += int(out.Count)
 	}
 	return n
+}
+
+// AsStore returns a staff request as staff of another store would send it: the same claims but
+// the store's. req's own authorizer context is left as it was.
+func AsStore(req events.APIGatewayV2HTTPRequest, store string) events.APIGatewayV2HTTPRequest {
+	claims := map[string]string{}
+	for k, v := range req.RequestContext.Authorizer.JWT.Claims {
+		claims[k] = v
+	}
+	claims[tenant.ClaimStoreID] = store
+	jwt := *req.RequestContext.Authorizer.JWT
+	jwt.Claims = claims
+	auth := *req.RequestContext.Authorizer
+	auth.JWT = &jwt
+	req.RequestContext.Authorizer = &auth
+	return req
 }
