@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -181,7 +182,7 @@ func (h *Handler) signup(ctx context.Context, r *apigw.Request) (apigw.Response,
 	if err := code.Usable(now); err != nil {
 		return apigw.Response{}, err
 	}
-	phoneHash := h.phoneHash(pre.Phone)
+	phoneHash, clientHash := h.phoneHash(pre.Phone), h.clientHash(r.RequestContext.HTTP.SourceIP)
 
 	for attempt := 0; ; attempt++ {
 		jc, err := h.d.Store.JoinContext(ctx, code.StoreID, code.GroupID, phoneHash)
@@ -213,7 +214,7 @@ func (h *Handler) signup(ctx context.Context, r *apigw.Request) (apigw.Response,
 		otp := member.NewOTP()
 		err = h.d.Store.Signup(ctx, dynamostore.SignupWrite{
 			Member: m, NewMember: newMember, PhoneHash: phoneHash, Consents: consents, Membership: ms,
-			OTP: member.NewOTPState(otp, m.ID, h.d.Key, now), Rule: jc.Group.EntryRule, Now: now,
+			OTP: member.NewOTPState(otp, m.ID, h.d.Key, now), Rule: jc.Group.EntryRule, ClientHash: clientHash, Now: now,
 		})
 		switch {
 		case errors.Is(err, dynamostore.ErrPhoneTaken) && attempt == 0:
@@ -222,7 +223,7 @@ func (h *Handler) signup(ctx context.Context, r *apigw.Request) (apigw.Response,
 			// Already a member (a new phone, a cleared browser): the same answer as a first join,
 			// and a sign-in code to the verified number. Answering differently would tell anyone
 			// who types a number that its owner belongs to this store's group.
-			return h.signIn(ctx, r, m, phoneHash, code.GroupID, jc.Store.Name, now)
+			return h.signIn(ctx, r, m, phoneHash, clientHash, code.GroupID, jc.Store.Name, now)
 		case err != nil:
 			return apigw.Response{}, err
 		}
@@ -234,14 +235,14 @@ func (h *Handler) signup(ctx context.Context, r *apigw.Request) (apigw.Response,
 }
 
 // signIn sends a code that opens a session for a member whose join is complete.
-func (h *Handler) signIn(ctx context.Context, r *apigw.Request, m member.Member, phoneHash, groupID, storeName string, now time.Time) (apigw.Response, error) {
+func (h *Handler) signIn(ctx context.Context, r *apigw.Request, m member.Member, phoneHash, clientHash, groupID, storeName string, now time.Time) (apigw.Response, error) {
 	cur, err := h.d.Store.GetMembership(ctx, m.StoreID, m.ID, groupID)
 	if err != nil {
 		return apigw.Response{}, err
 	}
 	otp := member.NewOTP()
 	if err := h.d.Store.IssueSignIn(ctx, dynamostore.SignInWrite{
-		Membership: cur, PhoneHash: phoneHash, OTP: member.NewOTPState(otp, m.ID, h.d.Key, now), Now: now,
+		Membership: cur, PhoneHash: phoneHash, OTP: member.NewOTPState(otp, m.ID, h.d.Key, now), ClientHash: clientHash, Now: now,
 	}); err != nil {
 		return apigw.Response{}, err
 	}
@@ -348,6 +349,24 @@ func (h *Handler) session(ctx context.Context, r *apigw.Request) (dynamostore.Se
 func (h *Handler) phoneHash(p member.Phone) string {
 	mac := hmac.New(sha256.New, h.d.Key)
 	mac.Write([]byte("yinling phone\x00" + p.E164()))
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// clientHash keys the hourly count of codes sent on behalf of one address: an HMAC, so the table
+// holds no address (IPv4 has only 2^32 to try). An IPv6 address counts by its /64, which is one
+// subscriber's: a phone or a home router may use any address in it, so the full address would
+// let one caller count afresh with every request.
+func (h *Handler) clientHash(sourceIP string) string {
+	client := sourceIP
+	if a, err := netip.ParseAddr(sourceIP); err == nil {
+		a = a.Unmap()
+		if p, err := a.Prefix(64); err == nil && a.Is6() {
+			a = p.Addr()
+		}
+		client = a.String()
+	}
+	mac := hmac.New(sha256.New, h.d.Key)
+	mac.Write([]byte("yinling client\x00" + client))
 	return hex.EncodeToString(mac.Sum(nil))
 }
 

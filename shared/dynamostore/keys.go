@@ -121,6 +121,12 @@ func otpRateKey(store, phoneHash, hour string) (pk, sk string) {
 	return storePK(store) + "#PHONE#" + phoneHash, "OTPRATE#" + hour
 }
 
+// otpClientRateKey counts the one-time codes sent on behalf of one client address in one hour
+// ("2026112308", UTC). Global, as an address is not a store's; it appears only as a keyed hash.
+func otpClientRateKey(clientHash, hour string) (pk, sk string) {
+	return "CLIENT#" + clientHash, "OTPRATE#" + hour
+}
+
 // otpKey is a member's current one-time code. Global: the verify request carries only the
 // member id; the item carries the store.
 func otpKey(member string) (pk, sk string) { return "OTP#" + member, "OTP" }

@@ -34,6 +34,7 @@ func TestKeys(t *testing.T) {
 		{"consent", k(consentKey("s1", "M1", "2026-11-23T08:00:00Z", "health")), kv{"STORE#s1#MEMBER#M1#CONSENTS", "2026-11-23T08:00:00Z#health"}},
 		{"phone", k(phoneKey("s1", "ab12")), kv{"STORE#s1#PHONE#ab12", "MEMBER"}},
 		{"otp rate", k(otpRateKey("s1", "ab12", "2026112308")), kv{"STORE#s1#PHONE#ab12", "OTPRATE#2026112308"}},
+		{"otp client rate", k(otpClientRateKey("cd34", "2026112308")), kv{"CLIENT#cd34", "OTPRATE#2026112308"}},
 		{"otp", k(otpKey("M1")), kv{"OTP#M1", "OTP"}},
 		{"session", k(sessionKey("ff00")), kv{"SESSION#ff00", "SESSION"}},
 		{"group totals", k(groupTotalsKey("s1", "G1")), kv{"STORE#s1#GROUP#G1#STATS", "TOTAL"}},

@@ -327,7 +327,11 @@ type SignupWrite struct {
 	// OTP replaces the member's current code; Rule is the group's entry rule it completes.
 	OTP  member.OTPState
 	Rule group.EntryRule
-	// Now dates the rate counter's hour.
+	// ClientHash is the keyed hash of the caller's address, whose hourly count of codes is
+	// limited too (member.OTPMaxPerHourPerClient); "" counts none, for writes not made on behalf
+	// of an anonymous caller.
+	ClientHash string
+	// Now dates the rate counters' hour.
 	Now time.Time
 }
 
@@ -345,7 +349,8 @@ var (
 const otpRetention = 24 * time.Hour
 
 // Signup writes a signup in one transaction and counts the code sent against the phone's
-// hourly limit (member.ErrOTPSendLimit when it is reached).
+// hourly limit (member.ErrOTPSendLimit when it is reached) and the caller's address's
+// (member.ErrOTPClientLimit); a refused signup writes nothing.
 func (s *Store) Signup(ctx context.Context, w SignupWrite) error {
 	var items []types.TransactWriteItem
 	var roles []string // what each item is, to read cancellation reasons
@@ -404,6 +409,9 @@ func (s *Store) Signup(ctx context.Context, w SignupWrite) error {
 		return wrap("signup", err)
 	}
 	add("rate", s.countOTPSend(ms.StoreID, w.PhoneHash, w.Now))
+	if w.ClientHash != "" {
+		add("client rate", s.countClientOTPSend(w.ClientHash, w.Now))
+	}
 	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
 		TransactItems:          items,
 		ReturnConsumedCapacity: capacity,
@@ -420,6 +428,8 @@ func (s *Store) Signup(ctx context.Context, w SignupWrite) error {
 				return ErrMembershipSettled
 			case "rate":
 				return member.ErrOTPSendLimit
+			case "client rate":
+				return member.ErrOTPClientLimit
 			}
 		}
 	}
@@ -833,16 +843,17 @@ func (s *Store) CreateReferral(ctx context.Context, ms member.Membership, code s
 }
 
 // SignInWrite is a code sent to a member whose join is complete, to open a session on a new
-// phone or browser. Only the code and the hourly send counter are written.
+// phone or browser. Only the code and the hourly send counters are written.
 type SignInWrite struct {
 	Membership member.Membership
 	PhoneHash  string
 	OTP        member.OTPState
+	ClientHash string // as in SignupWrite
 	Now        time.Time
 }
 
 // IssueSignIn stores a sign-in code and counts it against the phone's hourly limit
-// (member.ErrOTPSendLimit once reached).
+// (member.ErrOTPSendLimit once reached) and the caller's address's (member.ErrOTPClientLimit).
 func (s *Store) IssueSignIn(ctx context.Context, w SignInWrite) error {
 	ms := w.Membership
 	opk, osk := otpKey(ms.MemberID)
@@ -854,15 +865,24 @@ func (s *Store) IssueSignIn(ctx context.Context, w SignInWrite) error {
 	if err != nil {
 		return wrap("issue sign-in", err)
 	}
+	items := []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, Item: oi}},
+		s.countOTPSend(ms.StoreID, w.PhoneHash, w.Now),
+	}
+	if w.ClientHash != "" {
+		items = append(items, s.countClientOTPSend(w.ClientHash, w.Now))
+	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{
-			{Put: &types.Put{TableName: &s.table, Item: oi}},
-			s.countOTPSend(ms.StoreID, w.PhoneHash, w.Now),
-		},
+		TransactItems:          items,
 		ReturnConsumedCapacity: capacity,
 	})
-	if reasons := cancelReasons(err); reasons != nil && reasons[1] == "ConditionalCheckFailed" {
-		return member.ErrOTPSendLimit
+	if reasons := cancelReasons(err); reasons != nil {
+		switch {
+		case reasons[1] == "ConditionalCheckFailed":
+			return member.ErrOTPSendLimit
+		case len(reasons) > 2 && reasons[2] == "ConditionalCheckFailed":
+			return member.ErrOTPClientLimit
+		}
 	}
 	return wrap("issue sign-in", err)
 }
@@ -871,6 +891,20 @@ func (s *Store) IssueSignIn(ctx context.Context, w SignInWrite) error {
 // than member.OTPMaxPerHour went before it; the counter expires after two hours.
 func (s *Store) countOTPSend(store, phoneHash string, now time.Time) types.TransactWriteItem {
 	pk, sk := otpRateKey(store, phoneHash, now.UTC().Format("2006010215"))
+	return s.countHourly(pk, sk, member.OTPMaxPerHour, now)
+}
+
+// countClientOTPSend counts one code sent on behalf of a client address in the current UTC hour,
+// on condition that fewer than member.OTPMaxPerHourPerClient went before it. It joins the same
+// transaction as countOTPSend, so the limit costs no call of its own.
+func (s *Store) countClientOTPSend(clientHash string, now time.Time) types.TransactWriteItem {
+	pk, sk := otpClientRateKey(clientHash, now.UTC().Format("2006010215"))
+	return s.countHourly(pk, sk, member.OTPMaxPerHourPerClient, now)
+}
+
+// countHourly adds one to the hourly counter at (pk, sk) on condition that it is below limit;
+// the counter expires after two hours, when its hour is long past.
+func (s *Store) countHourly(pk, sk string, limit int, now time.Time) types.TransactWriteItem {
 	return types.TransactWriteItem{Update: &types.Update{
 		TableName:                &s.table,
 		Key:                      key(pk, sk),
@@ -879,7 +913,7 @@ func (s *Store) countOTPSend(store, phoneHash string, now time.Time) types.Trans
 		ExpressionAttributeNames: map[string]string{"#C": "Count", "#T": "T"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":one": &types.AttributeValueMemberN{Value: "1"},
-			":max": &types.AttributeValueMemberN{Value: itoa(member.OTPMaxPerHour)},
+			":max": &types.AttributeValueMemberN{Value: itoa(limit)},
 			":t":   &types.AttributeValueMemberS{Value: typeOTPRate},
 			":exp": &types.AttributeValueMemberN{Value: fmt.Sprint(ttl(now.Add(2 * time.Hour)))},
 		},

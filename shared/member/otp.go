@@ -24,6 +24,17 @@ const (
 	OTPMaxPerHour  = 3
 )
 
+// OTPMaxPerHourPerClient bounds the codes sent an hour on behalf of one client address (an IPv4
+// address, or an IPv6 /64: one subscriber's), whatever the numbers: with one valid join code an
+// address could otherwise have us text any number of strangers, 3 each. The bound is loose on
+// purpose. Seniors sign up together at a store event on the store's Wi-Fi — forty people, a few
+// of whom ask for a second code, is a good afternoon — and carriers put many phones behind one
+// CGNAT address, so a tight bound would refuse the very people the product is for; 60 an hour
+// still caps a misused address at 60 texts (20 strangers) an hour instead of no bound at all.
+// The staff's own paths (verification in person) are not counted, and there is no ceiling per
+// store: one store's busy day must not be refused.
+const OTPMaxPerHourPerClient = 60
+
 // Errors of one-time codes.
 var (
 	ErrInvalidOTP         = &fail.Error{Kind: fail.Invalid, Code: "invalid_otp", Field: "otp"}
@@ -32,6 +43,9 @@ var (
 	ErrOTPTooManyAttempts = &fail.Error{Kind: fail.RateLimited, Code: "otp_too_many_attempts", Field: "otp"}
 	ErrOTPWrong           = &fail.Error{Kind: fail.Invalid, Code: "otp_wrong", Field: "otp"}
 	ErrOTPSendLimit       = &fail.Error{Kind: fail.RateLimited, Code: "otp_send_limit", Field: "phone"}
+	// ErrOTPClientLimit: OTPMaxPerHourPerClient codes went out this hour on behalf of the
+	// caller's address; it names no field, as no field of the request is at fault.
+	ErrOTPClientLimit = &fail.Error{Kind: fail.RateLimited, Code: "otp_send_limit_ip"}
 )
 
 // otpBound is the largest multiple of 10^6 that fits 32 bits: drawing below it and taking the
