@@ -50,7 +50,9 @@ dev: deps ## run the whole stack on 127.0.0.1:$(PORT) (FRESH=1: empty table; TIC
 test: export YINLING_LOG_CAPTURE = $(CURDIR)/.local/logs
 test: deps lint ## everything CI runs: lint, then unit + integration tests against the emulators, then a short fuzz
 	@rm -rf .local/logs
-	$(LOCAL) test -- go test -race -count=1 ./...
+	@# cmd/local's browser tests and page audits alone take 10–15 minutes on 2 cores: past go test's
+	@# default 10-minute limit per package.
+	$(LOCAL) test -- go test -race -count=1 -timeout 40m ./...
 	$(LOCAL) logscan .local/logs
 	@$(MAKE) --no-print-directory fuzz
 	@$(MAKE) --no-print-directory soak

@@ -146,7 +146,19 @@ func startE2EWith(t *testing.T, o e2eOptions) *e2eEnv {
 // test with the script's output and the stack's log unless the script exits 0.
 func (e *e2eEnv) run(t *testing.T, script, out string, args ...string) {
 	t.Helper()
-	dir := filepath.Join(e.root, "artifacts", out)
+	dir, output, took, err := e.node(t, script, out, args...)
+	if err != nil {
+		t.Fatalf("node web/e2e/%s: %v after %v\n%s\nstack log:\n%s", script, err, took, output, e.stackLog.Bytes())
+	}
+	t.Logf("browser run took %v; screenshots in %s\n%s", took, dir, output)
+}
+
+// node runs node web/e2e/<script> --base … --out artifacts/<out> --chromium … args… in a fresh
+// artifacts/<out> and returns that directory, what the script printed, how long it took and why
+// it did not exit 0, if it did not.
+func (e *e2eEnv) node(t *testing.T, script, out string, args ...string) (dir string, output []byte, took time.Duration, err error) {
+	t.Helper()
+	dir = filepath.Join(e.root, "artifacts", out)
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
@@ -156,23 +168,20 @@ func (e *e2eEnv) run(t *testing.T, script, out string, args ...string) {
 		"--base", e.baseURL, "--out", dir, "--chromium", e2eChromium}, args...)
 	cmd := exec.CommandContext(runCtx, "node", argv...)
 	cmd.Dir = e.root
-	var output bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &output, &output
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
 	// On timeout node gets SIGTERM, on which playwright closes chromium; a node that is still
 	// there 10 s later is killed. Node must not outlive the test binary either.
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 10 * time.Second
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	begin := time.Now()
-	err := cmd.Run()
-	took := time.Since(begin).Round(time.Millisecond)
+	err = cmd.Run()
+	took = time.Since(begin).Round(time.Millisecond)
 	if runCtx.Err() != nil {
 		err = errors.Join(err, runCtx.Err())
 	}
-	if err != nil {
-		t.Fatalf("node web/e2e/%s: %v after %v\n%s\nstack log:\n%s", script, err, took, output.Bytes(), e.stackLog.Bytes())
-	}
-	t.Logf("browser run took %v; screenshots in %s\n%s", took, dir, output.Bytes())
+	return dir, buf.Bytes(), took, err
 }
 
 // e2eRoot is the repository root (where template.yaml is).

@@ -12,6 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 
+// A phone inside WeChat: where most seniors open the link.
+export const WECHAT_UA = 'Mozilla/5.0 (Linux; Android 13; V2183A Build/TP1A.220624.014; wv) AppleWebKit/537.36 ' +
+  '(KHTML, like Gecko) Version/4.0 Chrome/116.0.0.0 Mobile Safari/537.36 XWEB/1160065 MMWEBSDK/20231202 ' +
+  'MMWEBID/2247 MicroMessenger/8.0.47.2560(0x28002F35) WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64';
+
 export async function open(script, { args = [] } = {}) {
   const name = script;
 
@@ -51,11 +56,6 @@ export async function open(script, { args = [] } = {}) {
   const SEEDED_STORE = '幸福里社区药房';
   const SEEDED_GROUP = '幸福里邻里健康群';
   const SEEDED_COVENANT = '互相尊重';
-
-  // A phone inside WeChat: where most seniors open the link.
-  const WECHAT_UA = 'Mozilla/5.0 (Linux; Android 13; V2183A Build/TP1A.220624.014; wv) AppleWebKit/537.36 ' +
-    '(KHTML, like Gecko) Version/4.0 Chrome/116.0.0.0 Mobile Safari/537.36 XWEB/1160065 MMWEBSDK/20231202 ' +
-    'MMWEBID/2247 MicroMessenger/8.0.47.2560(0x28002F35) WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64';
 
   const TIMEOUT = 10_000; // per wait; the whole run takes a few seconds
 

@@ -99,6 +99,15 @@ await flow(async () => {
     await senior.locator('#otp').fill(code);
     await senior.locator('#otp-submit').tap();
     await senior.waitForURL(base + '/me', { timeout: TIMEOUT });
+    // Quiet hours away from now: a run in the evening must not hold the one-off till morning.
+    const q = { start: shanghai(Date.now() + 2 * 3600_000).at, end: shanghai(Date.now() + 3 * 3600_000).at };
+    const p = await senior.evaluate(async (quietHours) => {
+      const r = await fetch('/api/me', { method: 'PATCH', credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ quietHours }) });
+      return r.status;
+    }, q);
+    expect(p === 200, `PATCH /api/me quiet hours ${JSON.stringify(q)}: status ${p}`);
+    await senior.reload();
     await text(senior.locator('#rem-h'), T(zh, 'page.me.rem_heading'), 'my reminders heading');
     await text(senior.locator('#rem-empty'), T(zh, 'page.rem.empty'), 'no reminders yet');
     await onePrimary(senior);

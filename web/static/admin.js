@@ -80,11 +80,12 @@
 
   function signIn() {
     $('signin').hidden = true;
-    $('app').hidden = false;
     show($('alert'), '');
     $('groups').textContent = '';
     cursor = '';
-    loadGroups();
+    // The page shows once the list is in: the form below it must not move under a finger.
+    var shown = function () { $('app').hidden = !getToken(); };
+    loadGroups().then(shown, shown);
   }
 
   function signOut(why) {

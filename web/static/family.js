@@ -1,12 +1,7 @@
-// The family page (/f/{token}): what a relative sees when they open the link a senior gave them.
-// The token is read from the path and sent only to /api/family/{token}… (no Referer anywhere:
-// the page and the API both say no-referrer). It shows whose page this is, what the link allows
-// and the senior's reminders (rem.js); a helper link may pause or cancel them and add one —
-// as text, or in the relative's own voice (recorder.js: tap to record, tap to stop, listen
-// back, save; the clip goes to a presigned upload URL, then the reminder names it), and the
-// senior's doctor Q&A sessions (seslist.js), which a helper link may book or cancel. A link that
-// is unknown, expired or revoked gets a kind explanation of what to do. Everything from the API
-// is inserted with textContent, never as HTML.
+// The family page (/f/{token}): whose page, what the link allows, the senior's reminders
+// (rem.js; a helper link adds one, as text or a recording: recorder.js) and Q&A sessions
+// (seslist.js; a helper link books). The token goes only to /api/family/{token}… (no Referer).
+// A dead link is explained kindly. API text goes in with textContent, never as HTML.
 (function () {
   'use strict';
 
@@ -37,7 +32,7 @@
     $('rem-h').textContent = fill(msg.remHeading, { name: v.name || '' });
     $('rem-open').textContent = $('rem-add-h').textContent = fill(msg.remAdd, { name: v.name || '' });
     $('rem-open').hidden = !helper;
-    screen('view');
+    R.idle(function () { screen('view'); }); // once the lists are in: nothing moves
     reminders = R.list({ base: base + '/reminders', edit: helper, api: opts });
     reminders.load();
     // A helper link books the senior's Q&A sessions (a question too) and cancels; view sees.

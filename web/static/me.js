@@ -194,7 +194,7 @@
     $('link-form').hidden = false;
   }
 
-  function render(me) {
+  async function render(me) {
     var m = me.member || {};
     $('greeting').textContent = fill(msg.greeting, 'name', m.name || '');
     $('phone').textContent = m.phone ? fill(msg.phone, 'phone', phone(m.phone)) : '';
@@ -208,9 +208,9 @@
     });
     renderLinks(me.familyLinks);
     if (m.timeZone) { R.tz = R.ruleTZ = m.timeZone; }
+    // The lists before the page: nothing moves under the senior's finger once it shows.
+    await Promise.all([reminders.load(), loadBookings()]);
     screen('me');
-    reminders.load();
-    loadBookings();
   }
 
   // loadBookings lists the senior's Q&A bookings from now on, each linking to its booking page

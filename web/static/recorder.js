@@ -1,5 +1,5 @@
-// recorder.js, for the family and staff pages: #rec records a voice clip (a tap starts, the next
-// stops: nothing to hold down), #rec-play plays it back, R.clip uploads it. Needs rem.js.
+// recorder.js (family, staff pages): #rec records a clip (a tap starts, the next stops),
+// #rec-play plays it back, R.clip uploads it. Needs rem.js.
 (function () {
   'use strict';
 

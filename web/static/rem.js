@@ -1,7 +1,5 @@
-// rem.js, window.YLRem: what the reminder pages (my page, family, /r, staff) share. It puts times
-// and repeats into words in the member's time zone ("每天 上午8:00"), calls the API, and plays a
-// clip or speaks the text. Words come from the page's #msg block; what the API returns goes in
-// with textContent, never as HTML.
+// rem.js, window.YLRem, shared by the pages: times and repeats in words in the member's zone
+// ("每天 上午8:00"), API calls, a clip played or the text spoken. API text: textContent only.
 (function () {
   'use strict';
 
@@ -110,10 +108,18 @@
   };
   R.keyUsed = function () { lastKey = ''; };
 
+  // R.idle(fn): fn runs once no call, nor one it led to, is under way: lists show at once.
+  var busy = 0, idle = [];
+  function settle() { if (!busy) { idle.splice(0).forEach(function (f) { f(); }); } }
+  R.idle = function (fn) { idle.push(fn); setTimeout(settle); };
+
   // api calls the JSON API and resolves to {status, data}, status 0 when the network failed.
   // o: creds (fetch's credentials), headers to add, on401.
   R.api = async function (method, path, body, o) {
-    o = o || {};
+    busy++;
+    try { return await call(method, path, body, o || {}); } finally { busy--; setTimeout(settle); }
+  };
+  async function call(method, path, body, o) {
     var headers = { 'Accept': 'application/json', 'Accept-Language': lang };
     if (body !== undefined) { headers['Content-Type'] = 'application/json'; }
     Object.keys(o.headers || {}).forEach(function (k) { headers[k] = o.headers[k]; });
@@ -130,7 +136,7 @@
     try { data = await res.json(); } catch (e) { /* 204, or not JSON */ }
     if (o.on401 && res.status === 401) { o.on401(); }
     return { status: res.status, data: data };
-  };
+  }
 
   // problem is the words for a failed call: the API's own message, else ours.
   R.problem = function (r) {

@@ -1,6 +1,5 @@
-// /admin/reminders: queues, alerts, a member's reminders and deliveries, a form adding one for the
-// member or their group, the local outbox. The token is /admin's, in sessionStorage, never in a
-// URL; what the API returns goes in with textContent, never as HTML.
+// /admin/reminders: queues, alerts, a member's reminders and deliveries, adding one for the
+// member or group, the outbox. Token: /admin's (sessionStorage). API text: textContent only.
 (function () {
   'use strict';
 
@@ -54,11 +53,11 @@
 
   function signIn() {
     $('signin').hidden = true;
-    $('app').hidden = false;
     show($('alert'), '');
     loadStatus();
     loadGroups();
     loadOutbox();
+    R.idle(function () { $('app').hidden = !getToken(); });
   }
 
   function signOut(why) {

@@ -56,9 +56,9 @@
   R.staff = function (start) {
     function signIn() {
       $('signin').hidden = true;
-      $('app').hidden = false;
       show($('alert'), '');
       start();
+      R.idle(function () { $('app').hidden = !getToken(); });
     }
     $('token-form').addEventListener('submit', function (ev) {
       ev.preventDefault();
