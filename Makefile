@@ -55,7 +55,6 @@ test: deps lint ## everything CI runs: lint, then unit + integration tests again
 	$(LOCAL) test -- go test -race -count=1 -timeout 40m ./...
 	$(LOCAL) logscan .local/logs
 	@$(MAKE) --no-print-directory fuzz
-	@$(MAKE) --no-print-directory soak
 
 # FUZZTIME is how much each fuzz target runs under make test (after its seed corpus, which
 # every go test runs): a count of inputs, not a duration — Go 1.26's fuzzer can fail a run with
