@@ -19,9 +19,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"yinling/shared/apigw"
+	"yinling/shared/bucket"
 	"yinling/shared/dynamostore"
 	"yinling/shared/member"
 	"yinling/shared/pii"
@@ -107,7 +107,7 @@ func Wire(env Env, cfg aws.Config, log *slog.Logger) *Handler {
 	return New(Deps{
 		Store: dynamostore.New(dynamodb.NewFromConfig(cfg), env.Table,
 			dynamostore.WithPII(pii.MustWrapper(cfg, env.PIIKMSKey, env.FunctionName))),
-		Clips:   voice.NewUploads(s3.NewFromConfig(cfg), env.VoiceBucket, time.Now),
+		Clips:   voice.NewUploads(bucket.New(cfg, env.VoiceBucket), time.Now),
 		Key:     []byte(env.PIIKey),
 		Log:     log,
 		Now:     time.Now,

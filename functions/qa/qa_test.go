@@ -17,6 +17,7 @@ import (
 
 	qahttp "yinling/functions/qa"
 	"yinling/shared/awscalls"
+	"yinling/shared/bucket"
 	"yinling/shared/dynamostore"
 	"yinling/shared/fail"
 	"yinling/shared/group"
@@ -72,7 +73,7 @@ func newFixture(t testing.TB) *fixture {
 	f.seed()
 	f.handler = lambda.NewHandler(qahttp.New(qahttp.Deps{
 		Store: f.store,
-		Clips: voice.NewUploads(f.env.S3, f.env.Ref("VoiceBucket"), func() time.Time { return f.now }),
+		Clips: voice.NewUploads(bucket.New(f.env.AWS, f.env.Ref("VoiceBucket")), func() time.Time { return f.now }),
 		Key:   key,
 		Log:   logging.New(f.logs, slog.LevelDebug),
 		Now:   func() time.Time { return f.now },

@@ -17,10 +17,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/polly"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"yinling/shared/apigw"
+	"yinling/shared/bucket"
 	"yinling/shared/dynamostore"
 	"yinling/shared/fail"
 	"yinling/shared/ids"
@@ -142,14 +142,14 @@ func New(d Deps) *Handler {
 // Wire builds the handler from its configuration and the process's AWS config: the one place
 // that knows which clients this function uses (main and the local stack both call it).
 func Wire(env Env, cfg aws.Config, log *slog.Logger) *Handler {
-	// No S3 options: in AWS buckets are addressed by host name, and against the local
-	// emulator's IP address the SDK goes path-style by itself.
-	s3c := s3.NewFromConfig(cfg)
+	// No bucket options: in AWS buckets are addressed by host name, and against the local
+	// emulator's IP address bucket.New goes path-style by itself.
+	voiceBucket := bucket.New(cfg, env.VoiceBucket)
 	return New(Deps{
 		Store: dynamostore.New(dynamodb.NewFromConfig(cfg), env.Table,
 			dynamostore.WithPII(pii.MustWrapper(cfg, env.PIIKMSKey, env.FunctionName))),
-		Clips:   voice.NewUploads(s3c, env.VoiceBucket, time.Now),
-		Speaker: speaker(env, cfg, s3c),
+		Clips:   voice.NewUploads(voiceBucket, time.Now),
+		Speaker: speaker(env, cfg, voiceBucket),
 		Queues:  sqs.NewFromConfig(cfg),
 		QueueURLs: []Queue{
 			{Name: "deliveries", URL: env.DeliveriesQueue, DLQURL: env.DeliveriesDLQ},
@@ -165,12 +165,12 @@ func Wire(env Env, cfg aws.Config, log *slog.Logger) *Handler {
 
 // speaker is Polly where messages are real; elsewhere espeak-ng if this machine has it, or none,
 // and the page lets the browser speak.
-func speaker(env Env, cfg aws.Config, s3c *s3.Client) Speaker {
+func speaker(env Env, cfg aws.Config, voiceBucket *bucket.Bucket) Speaker {
 	if env.NotifyMode == "aws" {
-		return &voice.PollySpeaker{Polly: polly.NewFromConfig(cfg), S3: s3c, Bucket: env.VoiceBucket}
+		return &voice.PollySpeaker{Polly: polly.NewFromConfig(cfg), Bucket: voiceBucket}
 	}
 	if bin, err := exec.LookPath("espeak-ng"); err == nil {
-		return &voice.EspeakSpeaker{Bin: bin, S3: s3c, Bucket: env.VoiceBucket}
+		return &voice.EspeakSpeaker{Bin: bin, Bucket: voiceBucket}
 	}
 	return nil
 }

@@ -21,6 +21,7 @@ import (
 
 	"yinling/functions/reminders"
 	"yinling/shared/awscalls"
+	"yinling/shared/bucket"
 	"yinling/shared/dynamostore"
 	"yinling/shared/group"
 	"yinling/shared/ids"
@@ -79,7 +80,7 @@ func newFixture(t testing.TB) *fixture {
 func (f *fixture) build(speaker reminders.Speaker) *reminders.Handler {
 	d := reminders.Deps{
 		Store:  f.store,
-		Clips:  voice.NewUploads(f.env.S3, f.bucket, func() time.Time { return f.now }),
+		Clips:  voice.NewUploads(bucket.New(f.env.AWS, f.bucket), func() time.Time { return f.now }),
 		Queues: f.env.SQS,
 		QueueURLs: []reminders.Queue{
 			{Name: "deliveries", URL: f.env.Ref("DeliveriesQueue"), DLQURL: f.env.Ref("DeliveriesDLQ")},
@@ -444,7 +445,7 @@ func TestMemberUpload(t *testing.T) {
 	}
 	up := f.do(testenv.WithSession(readEvent(t, "me-upload"), f.sessions[memberA]), 201)
 	put(t, up, bytes.Repeat([]byte{1}, 4096))
-	clip, err := voice.NewUploads(f.env.S3, f.bucket, func() time.Time { return f.now }).
+	clip, err := voice.NewUploads(bucket.New(f.env.AWS, f.bucket), func() time.Time { return f.now }).
 		Claim(context.Background(), storeID, up["clipKey"].(string))
 	if err != nil || !strings.HasPrefix(clip, "clips/"+storeID+"/") {
 		t.Errorf("claim of the senior's clip = %q, %v", clip, err)
@@ -662,7 +663,7 @@ func TestPageSpeaksWithEspeak(t *testing.T) {
 	if err != nil {
 		t.Skip("espeak-ng is not installed")
 	}
-	f.handler = lambda.NewHandler(f.build(&voice.EspeakSpeaker{Bin: bin, S3: f.env.S3, Bucket: f.bucket}).Handle)
+	f.handler = lambda.NewHandler(f.build(&voice.EspeakSpeaker{Bin: bin, Bucket: bucket.New(f.env.AWS, f.bucket)}).Handle)
 	created := f.do(testenv.WithSession(readEvent(t, "me-create"), f.sessions[memberA]), 201)
 	page := f.do(testenv.WithParam(readEvent(t, "page"), "token", pageToken(t, created)), 200)
 	url, _ := page["audioUrl"].(string)

@@ -12,8 +12,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/polly"
 	ptypes "github.com/aws/aws-sdk-go-v2/service/polly/types"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"yinling/shared/bucket"
 	"yinling/shared/fail"
 )
 
@@ -64,8 +64,7 @@ func primaryLang(lang string) string {
 // day. Its role needs polly:SynthesizeSpeech, s3:GetObject and s3:PutObject on tts/*.
 type PollySpeaker struct {
 	Polly  *polly.Client
-	S3     *s3.Client
-	Bucket string
+	Bucket *bucket.Bucket
 }
 
 // pollyEngine is Polly's neural engine: both voices below have it, and a senior on the phone
@@ -94,7 +93,7 @@ func (p *PollySpeaker) Speak(ctx context.Context, text, lang string) (Audio, err
 		Key:         speechKey("polly:"+string(pollyEngine), string(voice), string(code), text, "mp3"),
 		ContentType: "audio/mpeg",
 	}
-	if hit, err := cached(ctx, p.S3, p.Bucket, audio.Key); err != nil || hit {
+	if hit, err := cached(ctx, p.Bucket, audio.Key); err != nil || hit {
 		return audio, err
 	}
 	out, err := p.Polly.SynthesizeSpeech(ctx, &polly.SynthesizeSpeechInput{
@@ -109,13 +108,13 @@ func (p *PollySpeaker) Speak(ctx context.Context, text, lang string) (Audio, err
 		return Audio{}, fmt.Errorf("synthesize %s: %w", audio.Key, err)
 	}
 	defer out.AudioStream.Close()
-	// Read it whole: PutObject needs a length or a seekable body, and 500 runes of speech are
-	// a few hundred KB.
+	// Read it whole: Put signs the body's SHA-256 before sending it, and 500 runes of speech
+	// are a few hundred KB.
 	body, err := io.ReadAll(out.AudioStream)
 	if err != nil {
 		return Audio{}, fmt.Errorf("synthesize %s: read audio: %w", audio.Key, err)
 	}
-	return audio, store(ctx, p.S3, p.Bucket, audio, body)
+	return audio, store(ctx, p.Bucket, audio, body)
 }
 
 // EspeakSpeaker speaks with espeak-ng, for the local stack (Debian's espeak-ng package; make
@@ -123,8 +122,7 @@ func (p *PollySpeaker) Speak(ctx context.Context, text, lang string) (Audio, err
 // but needs no account; a page can also let the browser speak the text (speechSynthesis).
 type EspeakSpeaker struct {
 	Bin    string // the espeak-ng executable; "" finds espeak-ng on PATH
-	S3     *s3.Client
-	Bucket string
+	Bucket *bucket.Bucket
 }
 
 // espeakRate is the speaking speed in words per minute: espeak-ng's default (175) is hurried
@@ -151,7 +149,7 @@ func (e *EspeakSpeaker) Speak(ctx context.Context, text, lang string) (Audio, er
 		Key:         speechKey("espeak-ng:s"+espeakRate, voice, spoken, text, "wav"),
 		ContentType: "audio/wav",
 	}
-	if hit, err := cached(ctx, e.S3, e.Bucket, audio.Key); err != nil || hit {
+	if hit, err := cached(ctx, e.Bucket, audio.Key); err != nil || hit {
 		return audio, err
 	}
 	bin := e.Bin
@@ -167,7 +165,7 @@ func (e *EspeakSpeaker) Speak(ctx context.Context, text, lang string) (Audio, er
 		return Audio{}, fmt.Errorf("espeak-ng %s: %w: %s", audio.Key, err, bytes.TrimSpace(stderr.Bytes()))
 	}
 	fixWAVSizes(wav)
-	return audio, store(ctx, e.S3, e.Bucket, audio, wav)
+	return audio, store(ctx, e.Bucket, audio, wav)
 }
 
 // fixWAVSizes writes the real sizes into the canonical 44-byte header espeak-ng puts before its
@@ -182,10 +180,10 @@ func fixWAVSizes(wav []byte) {
 }
 
 // cached reports whether key is in the bucket.
-func cached(ctx context.Context, client *s3.Client, bucket, key string) (bool, error) {
-	_, err := client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: &key})
+func cached(ctx context.Context, objects *bucket.Bucket, key string) (bool, error) {
+	_, err := objects.Head(ctx, key)
 	switch {
-	case missing(err):
+	case bucket.NotFound(err):
 		return false, nil
 	case err != nil:
 		return false, fmt.Errorf("speech cache %s: %w", key, err)
@@ -194,13 +192,8 @@ func cached(ctx context.Context, client *s3.Client, bucket, key string) (bool, e
 }
 
 // store puts spoken audio in the bucket.
-func store(ctx context.Context, client *s3.Client, bucket string, a Audio, body []byte) error {
-	if _, err := client.PutObject(ctx, &s3.PutObjectInput{
-		Bucket:      &bucket,
-		Key:         &a.Key,
-		Body:        bytes.NewReader(body),
-		ContentType: &a.ContentType,
-	}); err != nil {
+func store(ctx context.Context, objects *bucket.Bucket, a Audio, body []byte) error {
+	if err := objects.Put(ctx, a.Key, a.ContentType, body); err != nil {
 		return fmt.Errorf("store speech %s: %w", a.Key, err)
 	}
 	return nil

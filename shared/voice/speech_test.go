@@ -81,8 +81,7 @@ func TestPollySpeakerCaches(t *testing.T) {
 	bucket := env.Ref("VoiceBucket")
 	p := &PollySpeaker{
 		Polly:  polly.NewFromConfig(env.AWS, func(o *polly.Options) { o.BaseEndpoint = aws.String(srv.URL) }),
-		S3:     env.S3,
-		Bucket: bucket,
+		Bucket: voiceBucket(env),
 	}
 	long := strings.Repeat("药", MaxSpeechRunes)
 	tests := []struct {
@@ -162,7 +161,7 @@ func TestEspeakSpeaker(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := &EspeakSpeaker{Bin: bin, S3: env.S3, Bucket: bucket}
+			e := &EspeakSpeaker{Bin: bin, Bucket: voiceBucket(env)}
 			a, err := e.Speak(ctx, tt.text, tt.lang)
 			if err != nil {
 				t.Fatal(err)
@@ -188,7 +187,7 @@ func TestEspeakSpeaker(t *testing.T) {
 			}
 
 			// A hit runs nothing: a speaker without a working espeak-ng still answers.
-			broken := &EspeakSpeaker{Bin: "/nonexistent/espeak-ng", S3: env.S3, Bucket: bucket}
+			broken := &EspeakSpeaker{Bin: "/nonexistent/espeak-ng", Bucket: voiceBucket(env)}
 			if again, err := broken.Speak(ctx, tt.text, tt.lang); err != nil || again != a {
 				t.Errorf("cached Speak = %+v, %v; want %+v", again, err, a)
 			}

@@ -2,18 +2,13 @@ package voice
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"mime"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
-
+	"yinling/shared/bucket"
 	"yinling/shared/fail"
 	"yinling/shared/ids"
 )
@@ -92,19 +87,18 @@ type Upload struct {
 // Uploads hands out presigned URLs for recorded clips and checks what came back. It is safe
 // for concurrent use.
 type Uploads struct {
-	s3      *s3.Client
-	presign *s3.PresignClient
-	bucket  string
+	objects *bucket.Bucket
 	now     func() time.Time
 }
 
-// NewUploads returns Uploads for bucket. now (time.Now if nil) dates ExpiresAt; the signature
-// itself is dated by the SDK's clock, a moment later, so ExpiresAt never promises too much.
-func NewUploads(client *s3.Client, bucket string, now func() time.Time) *Uploads {
+// NewUploads returns Uploads for the clips in objects. now (time.Now if nil) dates ExpiresAt;
+// the signature itself is dated by the bucket's clock, a moment later, so ExpiresAt never
+// promises too much.
+func NewUploads(objects *bucket.Bucket, now func() time.Time) *Uploads {
 	if now == nil {
 		now = time.Now
 	}
-	return &Uploads{s3: client, presign: s3.NewPresignClient(client), bucket: bucket, now: now}
+	return &Uploads{objects: objects, now: now}
 }
 
 // Presign returns a presigned PUT for a clip of size bytes and contentType recorded for
@@ -129,12 +123,7 @@ func (u *Uploads) Presign(ctx context.Context, storeID, contentType string, size
 	}
 	key := uploadKey(storeID, ids.New(), ext)
 	expires := u.now().Add(UploadTTL)
-	req, err := u.presign.PresignPutObject(ctx, &s3.PutObjectInput{
-		Bucket:        &u.bucket,
-		Key:           &key,
-		ContentType:   &mediaType,
-		ContentLength: &size,
-	}, s3.WithPresignExpires(UploadTTL))
+	req, err := u.objects.PresignPut(ctx, key, mediaType, size, UploadTTL)
 	if err != nil {
 		return Upload{}, fmt.Errorf("presign clip %s: %w", key, err)
 	}
@@ -171,11 +160,7 @@ func (u *Uploads) Claim(ctx context.Context, storeID, key string) (string, error
 		return key, nil
 	}
 	claimed := claimedKey(storeID, id, ext)
-	if _, err := u.s3.CopyObject(ctx, &s3.CopyObjectInput{
-		Bucket:     &u.bucket,
-		Key:        &claimed,
-		CopySource: aws.String(url.PathEscape(u.bucket) + "/" + key), // key is [A-Za-z0-9/.] only
-	}); err != nil {
+	if err := u.objects.Copy(ctx, key, claimed); err != nil {
 		return "", fmt.Errorf("claim clip %s: %w", key, err)
 	}
 	return claimed, nil
@@ -187,14 +172,14 @@ func (u *Uploads) check(ctx context.Context, storeID, key string) (prefix, id, e
 	if !ok {
 		return "", "", "", ErrClipNotFound
 	}
-	out, err := u.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &u.bucket, Key: &key})
-	if missing(err) {
+	obj, err := u.objects.Head(ctx, key)
+	if bucket.NotFound(err) {
 		return "", "", "", ErrClipNotFound
 	}
 	if err != nil {
 		return "", "", "", fmt.Errorf("check clip %s: %w", key, err)
 	}
-	switch size := aws.ToInt64(out.ContentLength); {
+	switch size := obj.Size; {
 	case size < 1:
 		return "", "", "", ErrClipEmpty
 	case size > MaxClipBytes:
@@ -202,7 +187,7 @@ func (u *Uploads) check(ctx context.Context, storeID, key string) (prefix, id, e
 	}
 	// The type was signed with the upload, so a mismatch means the object did not come
 	// through Presign.
-	if _, got, err := clipType(aws.ToString(out.ContentType)); err != nil || got != ext {
+	if _, got, err := clipType(obj.ContentType); err != nil || got != ext {
 		return "", "", "", ErrClipType
 	}
 	return prefix, id, ext, nil
@@ -215,23 +200,9 @@ func (u *Uploads) URL(ctx context.Context, key string, ttl time.Duration) (strin
 	if ttl <= 0 || ttl > MaxURLTTL {
 		return "", fmt.Errorf("presign %s: ttl %v is outside (0, %v]", key, ttl, MaxURLTTL)
 	}
-	req, err := u.presign.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: &u.bucket, Key: &key},
-		s3.WithPresignExpires(ttl))
+	link, err := u.objects.PresignGet(ctx, key, ttl)
 	if err != nil {
 		return "", fmt.Errorf("presign %s: %w", key, err)
 	}
-	return req.URL, nil
-}
-
-// missing reports whether a HeadObject error means the object is not there. Without
-// s3:ListBucket on the bucket, which no function has (it would let it list every store's
-// keys), S3 answers a missing key with 403 rather than 404; with s3:GetObject granted, a 403
-// on HEAD means exactly that.
-func missing(err error) bool {
-	var re *smithyhttp.ResponseError
-	if !errors.As(err, &re) {
-		return false
-	}
-	s := re.HTTPStatusCode()
-	return s == http.StatusNotFound || s == http.StatusForbidden
+	return link, nil
 }

@@ -16,9 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/google/go-cmp/cmp"
 
+	"yinling/shared/bucket"
 	"yinling/shared/fail"
 	"yinling/shared/i18n"
 	"yinling/shared/ids"
@@ -59,17 +59,22 @@ func TestClipType(t *testing.T) {
 // testCreds sign every presigned URL in the tests that do not use the emulator.
 var testCreds = aws.Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: "secret"}
 
-// offlineClient is an S3 client for presigning only: it is never asked to send a request.
-func offlineClient(endpoint string) *s3.Client {
-	return s3.New(s3.Options{
+// offlineBucket is the bucket "voice" for presigning only: it is never asked to send a request.
+func offlineBucket(endpoint string) *bucket.Bucket {
+	return bucket.New(aws.Config{
 		Region:       "ap-east-1",
 		Credentials:  credentials.StaticCredentialsProvider{Value: testCreds},
 		BaseEndpoint: aws.String(endpoint),
-	})
+	}, "voice")
+}
+
+// voiceBucket is the test's voice bucket in the emulator.
+func voiceBucket(env *testenv.Env) *bucket.Bucket {
+	return bucket.New(env.AWS, env.Ref("VoiceBucket"))
 }
 
 func TestPresignRefuses(t *testing.T) {
-	u := NewUploads(offlineClient("http://127.0.0.1:1"), "voice", nil)
+	u := NewUploads(offlineBucket("http://127.0.0.1:1"), nil)
 	tests := []struct {
 		name, store, contentType string
 		size                     int64
@@ -160,7 +165,7 @@ func TestPresignBindsSizeAndType(t *testing.T) {
 	srv := httptest.NewServer(bucket)
 	defer srv.Close()
 	now := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
-	u := NewUploads(offlineClient(srv.URL), "voice", func() time.Time { return now })
+	u := NewUploads(offlineBucket(srv.URL), func() time.Time { return now })
 	clip := bytes.Repeat([]byte("opus"), 1000)
 
 	up, err := u.Presign(t.Context(), "s1", "audio/webm;codecs=opus", int64(len(clip)))
@@ -262,7 +267,7 @@ func mustQuery(t *testing.T, raw string) url.Values {
 func TestUploadsAgainstEmulator(t *testing.T) {
 	env := testenv.New(t)
 	ctx := t.Context()
-	u := NewUploads(env.S3, env.Ref("VoiceBucket"), nil)
+	u := NewUploads(voiceBucket(env), nil)
 	clip := bytes.Repeat([]byte("opus"), 5000)
 
 	up, err := u.Presign(ctx, "s1", "audio/webm;codecs=opus", int64(len(clip)))
@@ -328,7 +333,7 @@ func TestUploadsAgainstEmulator(t *testing.T) {
 func TestClaimRefusesWhatTheUploadDidNotAnnounce(t *testing.T) {
 	env := testenv.New(t)
 	ctx := t.Context()
-	u := NewUploads(env.S3, env.Ref("VoiceBucket"), nil)
+	u := NewUploads(voiceBucket(env), nil)
 	tests := []struct {
 		name        string
 		body        []byte
