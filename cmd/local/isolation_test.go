@@ -49,12 +49,14 @@ type isoStack struct {
 	db      *dynamodb.Client
 	table   string
 	store   *dynamostore.Store
+	st      *localStack // its queue pollers are not started (TestCallsPerRoute runs one)
 	// cookies collects every Set-Cookie the API answered with, for TestIsolationMatrix's check.
 	mu      sync.Mutex
 	cookies map[string]string // Set-Cookie → the route that set it
 }
 
-func startIsoStack(t *testing.T) *isoStack {
+// cfgOpts edit the stack's AWS configuration (buildStack).
+func startIsoStack(t *testing.T, cfgOpts ...func(*aws.Config)) *isoStack {
 	t.Helper()
 	for _, v := range testenv.EndpointVars {
 		if os.Getenv(v) == "" {
@@ -77,7 +79,7 @@ func startIsoStack(t *testing.T) *isoStack {
 	iss := newLocalIssuer(key)
 	srv := httptest.NewUnstartedServer(nil)
 	baseURL := "http://" + srv.Listener.Addr().String()
-	st, err := buildStack(ctx, root, e2ePrefix(), baseURL, iss, 0, log)
+	st, err := buildStack(ctx, root, e2ePrefix(), baseURL, iss, 0, log, cfgOpts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +99,7 @@ func startIsoStack(t *testing.T) *isoStack {
 	}
 	db := dynamodb.NewFromConfig(lambdamain.AWSConfig(os.Getenv, log))
 	return &isoStack{root: root, baseURL: baseURL, iss: iss, db: db, table: table,
-		store: dynamostore.New(db, table), cookies: map[string]string{}}
+		store: dynamostore.New(db, table), st: st, cookies: map[string]string{}}
 }
 
 // answer is one HTTP response, read.
@@ -447,6 +449,23 @@ func routeClass(tg isolation.Target) string {
 	return "member"
 }
 
+// sortDeletionsLast puts deletions last, erasing a senior very last, so that they do not take
+// away what the other calls need; the order is otherwise kept.
+func sortDeletionsLast(targets []isolation.Target) {
+	slices.SortStableFunc(targets, func(x, y isolation.Target) int {
+		rank := func(tg isolation.Target) int {
+			switch {
+			case tg.Route.Key() == "DELETE /api/me":
+				return 2
+			case tg.Route.Method == http.MethodDelete:
+				return 1
+			}
+			return 0
+		}
+		return rank(x) - rank(y)
+	})
+}
+
 // TestIsolationMatrix calls every route of template.yaml through the local gateway and its JWT
 // authorizer as everyone who is not store A's staff or A's senior — store B's staff, no token,
 // an expired or forged staff token, A's member session and family link as bearer tokens, B's
@@ -523,20 +542,7 @@ func TestIsolationMatrix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Deletions last, erasing a senior very last, so that they do not take away what the other
-	// calls need.
-	slices.SortStableFunc(targets, func(x, y isolation.Target) int {
-		rank := func(tg isolation.Target) int {
-			switch {
-			case tg.Route.Key() == "DELETE /api/me":
-				return 2
-			case tg.Route.Method == http.MethodDelete:
-				return 1
-			}
-			return 0
-		}
-		return rank(x) - rank(y)
-	})
+	sortDeletionsLast(targets)
 
 	gapsSeen := map[string]bool{}
 	before := s.snapshot(t, a)

@@ -126,9 +126,13 @@ type localStack struct {
 
 // buildStack creates template.yaml's resources in the emulators the process environment points
 // at (names prefixed with prefix), seeds the demo store, and assembles every function behind a
-// gateway whose authorizer trusts iss.
-func buildStack(ctx context.Context, root, prefix, baseURL string, iss *staffjwt.Issuer, tick time.Duration, log *slog.Logger) (*localStack, error) {
+// gateway whose authorizer trusts iss. Each of cfgOpts edits the AWS configuration every client
+// of the stack is built with (a test adds its call-counting middleware).
+func buildStack(ctx context.Context, root, prefix, baseURL string, iss *staffjwt.Issuer, tick time.Duration, log *slog.Logger, cfgOpts ...func(*aws.Config)) (*localStack, error) {
 	awsCfg := lambdamain.AWSConfig(os.Getenv, log)
+	for _, o := range cfgOpts {
+		o(&awsCfg)
+	}
 	clients := localstack.Clients{
 		DynamoDB: dynamodb.NewFromConfig(awsCfg),
 		SQS:      sqs.NewFromConfig(awsCfg),
