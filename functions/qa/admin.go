@@ -374,15 +374,11 @@ func (h *Handler) changeBooking(ctx context.Context, r *apigw.Request) (apigw.Re
 		}
 	}
 	// The table refuses attendance before the session starts (qa.ErrAttendanceEarly).
-	b, err := h.d.Store.ChangeBooking(ctx, staff.StoreID, id, memberID, c, h.now())
+	b, name, err := h.d.Store.ChangeBooking(ctx, staff.StoreID, id, memberID, c, h.now())
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	names, err := h.d.Store.MemberNames(ctx, staff.StoreID, []string{memberID})
-	if err != nil {
-		return apigw.Response{}, err
-	}
-	return apigw.JSON(http.StatusOK, toStaffBookingJSON(b, names[memberID], h.audio(ctx, b))), nil
+	return apigw.JSON(http.StatusOK, toStaffBookingJSON(b, name, h.audio(ctx, b))), nil
 }
 
 // staffAndID returns the caller and the session {id}; an id that cannot be one of ours answers

@@ -2,9 +2,7 @@ package qa
 
 import (
 	"context"
-	"errors"
 	"net/http"
-	"sync"
 
 	"yinling/shared/apigw"
 	"yinling/shared/dynamostore"
@@ -23,29 +21,13 @@ func (h *Handler) page(ctx context.Context, r *apigw.Request) (apigw.Response, e
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	id := a.session
-	// The session, the booking and the senior's name are independent: fetched together, the page
-	// opens in the time of the slowest, on a phone that may be on a weak signal.
-	var (
-		wg                  sync.WaitGroup
-		sess                qa.Session
-		b                   qa.Booking
-		m                   member.Member
-		sErr, bErr, nameErr error
-	)
-	wg.Go(func() { sess, sErr = h.d.Store.GetQASession(ctx, a.storeID, id) })
-	wg.Go(func() { b, bErr = h.d.Store.GetBooking(ctx, a.storeID, id, a.memberID) })
-	wg.Go(func() { m, _, nameErr = h.d.Store.MemberWithStore(ctx, a.storeID, a.memberID) })
-	wg.Wait()
-	if errors.Is(sErr, qa.ErrSessionNotFound) || errors.Is(nameErr, member.ErrNotFound) {
-		return apigw.Response{}, qa.ErrBookingNotFound // gone since: the senior erased their data
+	p, err := h.d.Store.BookingPage(ctx, a.storeID, a.session, a.memberID)
+	if err != nil {
+		return apigw.Response{}, err // qa.ErrBookingNotFound too if the senior erased their data since
 	}
-	if err := errors.Join(sErr, bErr, nameErr); err != nil {
-		return apigw.Response{}, err
-	}
-	booking := toBookingJSON(b, h.link(r, a.actor, id))
-	return apigw.JSON(http.StatusOK, pageResult{Session: toSessionJSON(sess, apigw.Lang(r), h.now()),
-		Booking: booking, MemberName: m.Name}), nil
+	booking := toBookingJSON(p.Booking, h.link(r, a.actor, a.session))
+	return apigw.JSON(http.StatusOK, pageResult{Session: toSessionJSON(p.Session, apigw.Lang(r), h.now()),
+		Booking: booking, MemberName: p.MemberName}), nil
 }
 
 // pageCancel is the page's cancel button: the member's own doing.

@@ -617,25 +617,36 @@ type BookingChange struct {
 }
 
 // ChangeBooking records attendance, or orders or folds a question, of one booking, keeping the
-// session's attendance counts in step in the same transaction. Attendance is for confirmed
-// bookings (qa.ErrNotConfirmed).
-func (s *Store) ChangeBooking(ctx context.Context, store, session, memberID string, c BookingChange, now time.Time) (qa.Booking, error) {
-	sess, err := s.GetQASession(ctx, store, session)
+// session's attendance counts in step in the same transaction, and returns it with the member's
+// name ("" if they erased their data). Attendance is for confirmed bookings (qa.ErrNotConfirmed).
+// The session, the booking and the name are read in one BatchGetItem; a lost race reads the
+// booking again.
+func (s *Store) ChangeBooking(ctx context.Context, store, session, memberID string, c BookingChange, now time.Time) (qa.Booking, string, error) {
+	r, err := s.readBooking(ctx, store, session, memberID)
 	if err != nil {
-		return qa.Booking{}, err
+		return qa.Booking{}, "", wrap("change booking", err)
 	}
+	if !r.hasSession {
+		return qa.Booking{}, "", qa.ErrSessionNotFound
+	}
+	sess := r.session
 	if c.Attendance != nil && !sess.Past(now) {
-		return qa.Booking{}, qa.ErrAttendanceEarly
+		return qa.Booking{}, "", qa.ErrAttendanceEarly
 	}
 	for attempt := 0; attempt < bookAttempts; attempt++ {
-		b, err := s.getBooking(ctx, store, session, memberID)
-		if err != nil {
-			return qa.Booking{}, err
+		b := r.booking
+		switch {
+		case attempt > 0:
+			if b, err = s.getBooking(ctx, store, session, memberID); err != nil {
+				return qa.Booking{}, "", err
+			}
+		case !r.hasBooking:
+			return qa.Booking{}, "", qa.ErrBookingNotFound
 		}
 		prevAttendance, prevUpdated := b.Attendance, b.UpdatedAt
 		if c.Attendance != nil {
 			if b.Status != qa.BookingConfirmed {
-				return qa.Booking{}, qa.ErrNotConfirmed
+				return qa.Booking{}, "", qa.ErrNotConfirmed
 			}
 			b.Attendance = *c.Attendance
 		}
@@ -648,7 +659,7 @@ func (s *Store) ChangeBooking(ctx context.Context, store, session, memberID stri
 		b.UpdatedAt = now.UTC().Truncate(time.Second)
 		put, err := s.put(toBookingItem(sess, b), "UpdatedAt = :prev AND #Status = :status")
 		if err != nil {
-			return qa.Booking{}, err
+			return qa.Booking{}, "", err
 		}
 		prevAV, _ := attributevalue.Marshal(prevUpdated.UTC())
 		put.Put.ExpressionAttributeNames = map[string]string{"#Status": "Status"}
@@ -680,12 +691,12 @@ func (s *Store) ChangeBooking(ctx context.Context, store, session, memberID stri
 			if b.Status == qa.BookingWaitlisted {
 				b.Position, err = s.waitPosition(ctx, store, session, b.Ticket)
 			}
-			return b, err
+			return b, r.name, err
 		case !lostRace(err):
-			return qa.Booking{}, wrap("change booking", err)
+			return qa.Booking{}, "", wrap("change booking", err)
 		}
 	}
-	return qa.Booking{}, qa.ErrBusy
+	return qa.Booking{}, "", qa.ErrBusy
 }
 
 // BookingLinkFrom finds where a booking page token leads, counting a miss against the client's

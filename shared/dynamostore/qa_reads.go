@@ -5,6 +5,7 @@ package dynamostore
 //
 //	a member's bookings of listed sessions   PK=STORE#s#SESSION#x, SK=BOOKING#m      table
 //	names of a session's members             PK=STORE#s#MEMBER#m, SK=PROFILE          table
+//	a session, a booking and the member's name  the three keys above, one BatchGetItem
 
 import (
 	"context"
@@ -83,4 +84,81 @@ func (s *Store) batchGetChunked(ctx context.Context, keys [][2]string) ([]map[st
 		out = append(out, items...)
 	}
 	return out, nil
+}
+
+// BookingPage is what a booking's page (/b/{token}) shows.
+type BookingPage struct {
+	Session    qa.Session
+	Booking    qa.Booking
+	MemberName string
+}
+
+// BookingPage reads the session, the member's booking of it and the member's name in one
+// BatchGetItem (and counts the waitlist ahead of a waitlisted booking): qa.ErrBookingNotFound if
+// any of them is gone, as when the senior erased their data.
+func (s *Store) BookingPage(ctx context.Context, store, session, memberID string) (BookingPage, error) {
+	r, err := s.readBooking(ctx, store, session, memberID)
+	if err != nil {
+		return BookingPage{}, wrap("booking page", err)
+	}
+	if !r.hasSession || !r.hasBooking || !r.hasMember {
+		return BookingPage{}, qa.ErrBookingNotFound
+	}
+	b := r.booking
+	if b.Status == qa.BookingWaitlisted {
+		if b.Position, err = s.waitPosition(ctx, store, session, b.Ticket); err != nil {
+			return BookingPage{}, err
+		}
+	}
+	return BookingPage{Session: r.session, Booking: b, MemberName: r.name}, nil
+}
+
+// bookingRead is a session, a member's booking of it (without its waitlist position) and the
+// member's name; what is absent is the zero value, its has… false.
+type bookingRead struct {
+	session                           qa.Session
+	booking                           qa.Booking
+	name                              string
+	hasSession, hasBooking, hasMember bool
+}
+
+// readBooking reads a session, a member's booking of it and the member's profile in one
+// BatchGetItem, strongly consistent like GetQASession and getBooking: the keys are known up
+// front, so nothing waits on another read.
+func (s *Store) readBooking(ctx context.Context, store, session, memberID string) (bookingRead, error) {
+	spk, ssk := qaSessionKey(store, session)
+	bpk, bsk := bookingKey(store, session, memberID)
+	mpk, msk := memberKey(store, memberID)
+	items, err := s.batchGet(ctx, [][2]string{{spk, ssk}, {bpk, bsk}, {mpk, msk}})
+	if err != nil {
+		return bookingRead{}, err
+	}
+	var r bookingRead
+	for _, raw := range items {
+		var k struct{ PK, SK string }
+		if err := attributevalue.UnmarshalMap(raw, &k); err != nil {
+			return bookingRead{}, err
+		}
+		switch {
+		case k.PK == spk && k.SK == ssk:
+			var it qaSessionItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return bookingRead{}, err
+			}
+			r.session, r.hasSession = it.session(), true
+		case k.PK == bpk && k.SK == bsk:
+			var it bookingItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return bookingRead{}, err
+			}
+			r.booking, r.hasBooking = it.booking(), true
+		case k.PK == mpk && k.SK == msk:
+			var it memberItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return bookingRead{}, err
+			}
+			r.name, r.hasMember = it.Name, true // the phone stays sealed: a name is all this needs
+		}
+	}
+	return r, nil
 }

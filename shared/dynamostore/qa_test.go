@@ -417,15 +417,15 @@ func TestGroupSessionAndAttendance(t *testing.T) {
 		t.Fatal(err)
 	}
 	attended := qa.Attended
-	if _, err := f.s.ChangeBooking(ctx, qaStore, sess.ID, f.memberID(0), BookingChange{Attendance: &attended}, f.now); !errors.Is(err, qa.ErrAttendanceEarly) {
+	if _, _, err := f.s.ChangeBooking(ctx, qaStore, sess.ID, f.memberID(0), BookingChange{Attendance: &attended}, f.now); !errors.Is(err, qa.ErrAttendanceEarly) {
 		t.Fatalf("attendance before the start: %v", err)
 	}
 	later := sess.StartAt.Add(time.Hour)
-	if _, err := f.s.ChangeBooking(ctx, qaStore, sess.ID, f.memberID(0), BookingChange{Attendance: &attended}, later); err != nil {
+	if _, _, err := f.s.ChangeBooking(ctx, qaStore, sess.ID, f.memberID(0), BookingChange{Attendance: &attended}, later); err != nil {
 		t.Fatal(err)
 	}
 	noShow := qa.NoShow
-	if _, err := f.s.ChangeBooking(ctx, qaStore, sess.ID, f.memberID(0), BookingChange{Attendance: &noShow}, later); err != nil {
+	if _, _, err := f.s.ChangeBooking(ctx, qaStore, sess.ID, f.memberID(0), BookingChange{Attendance: &noShow}, later); err != nil {
 		t.Fatal(err)
 	}
 	got, err := f.s.GetQASession(ctx, qaStore, sess.ID)
