@@ -56,13 +56,6 @@ var overBudget = map[string]struct {
 	// and the member's partition (two Queries, in parallel), and the booked ones' bookings.
 	"GET /api/sessions":                {4, "credential, sessions, member's partition, their bookings of the listed sessions"},
 	"GET /api/family/{token}/sessions": {4, "credential, sessions, member's partition, their bookings of the listed sessions"},
-	// A page opened from a link: the link (with the address's failed lookups), then what it
-	// shows, read in parallel.
-	"GET /api/b/{token}": {4, "link; session, booking, member and store in parallel"},
-	"GET /api/r/{token}": {4, "link; reminder; its acknowledgement, member and store in parallel"},
-	// Attendance: the session (has it started?), the booking, the transaction with the session's
-	// and group's counters, the member's name for the answer.
-	"PATCH /api/admin/sessions/{id}/bookings/{memberId}": {4, "session, booking, transaction, member's name"},
 	// A broadcast writes one reminder (and its page link) per member of the group, 25 items a
 	// BatchWriteItem, after reading the group (its robot), its members, the store (time zone)
 	// and the last reminder (a retry's). Six for the fixture's group of two and a robot.

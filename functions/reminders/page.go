@@ -2,7 +2,6 @@ package reminders
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -14,7 +13,6 @@ import (
 	"yinling/shared/member"
 	"yinling/shared/qa"
 	"yinling/shared/reminder"
-	"yinling/shared/tenant"
 )
 
 // The reminder page (/r/{token}): the link in every SMS of a reminder. No login — a senior
@@ -28,12 +26,20 @@ import (
 const audioTTL = time.Hour
 
 func (h *Handler) page(ctx context.Context, r *apigw.Request) (apigw.Response, error) {
-	rem, err := h.pageReminder(ctx, r)
+	link, err := h.pageLink(ctx, r)
 	if err != nil {
 		return apigw.Response{}, err
 	}
+	// The link names the reminder, its member and store: one read of all three, not the reminder
+	// first.
+	p, err := h.d.Store.ReminderPageOf(ctx, link)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	rem := p.Reminder
 	out := pageJSON{ID: rem.ID, Kind: string(rem.Kind), Text: rem.Text, Status: string(rem.Status),
-		SpeakText: rem.Text, TimeZone: rem.Location().String(), NextAt: optTime(rem.NextAt), At: optTime(rem.NextAt)}
+		SpeakText: rem.Text, TimeZone: rem.Location().String(), NextAt: optTime(rem.NextAt), At: optTime(rem.NextAt),
+		MemberName: p.Member.Name, StoreName: p.Store.Name} // a group's reminder has nobody's name
 	if !rem.LastAt.IsZero() {
 		out.Occurrence, out.At = reminder.OccurrenceID(rem.LastAt), optTime(rem.LastAt)
 	}
@@ -42,35 +48,23 @@ func (h *Handler) page(ctx context.Context, r *apigw.Request) (apigw.Response, e
 		out.BookingURL = apigw.BaseURL(h.d.BaseURL, r) + "/b/" + qa.BookingToken(h.d.Key, rem.StoreID, rem.SessionID, rem.MemberID)
 	}
 
-	// The acknowledgement, the senior's name and the audio are independent: fetched together, the
-	// page opens in the time of the slowest, on a phone that may be on a weak signal.
+	// The acknowledgement (its key is the occurrence, known once the reminder is read) and the
+	// audio are independent: fetched together, the page opens in the time of the slower, on a
+	// phone that may be on a weak signal.
 	var (
-		wg              sync.WaitGroup
-		ack             *dynamostore.Ack
-		ackErr, nameErr error
-		m               member.Member
-		store           tenant.Store
+		wg     sync.WaitGroup
+		ack    *dynamostore.Ack
+		ackErr error
 	)
 	if out.Occurrence != "" {
 		wg.Go(func() { ack, ackErr = h.d.Store.GetAck(ctx, rem.StoreID, rem.ID, out.Occurrence) })
-	}
-	if rem.MemberID != "" {
-		wg.Go(func() { m, store, nameErr = h.d.Store.MemberWithStore(ctx, rem.StoreID, rem.MemberID) })
-	} else { // a group's reminder, from its WeCom robot's post: nobody's name to show
-		wg.Go(func() { store, nameErr = h.d.Store.GetStore(ctx, rem.StoreID) })
 	}
 	wg.Go(func() { out.AudioURL = h.audio(ctx, r, rem) })
 	wg.Wait()
 	if ackErr != nil {
 		return apigw.Response{}, ackErr
 	}
-	if errors.Is(nameErr, member.ErrNotFound) {
-		return apigw.Response{}, reminder.ErrNotFound // the senior erased their data
-	}
-	if nameErr != nil {
-		return apigw.Response{}, nameErr
-	}
-	out.Acked, out.MemberName, out.StoreName = ack != nil, m.Name, store.Name
+	out.Acked = ack != nil
 	return apigw.JSON(http.StatusOK, out), nil
 }
 
@@ -156,19 +150,24 @@ func ackable(rem reminder.Reminder, named string) (string, error) {
 	return reminder.OccurrenceID(t), nil
 }
 
-// pageReminder is the reminder a page token leads to. A token that cannot be one counts against
-// the caller's address without a read, like a miss.
-func (h *Handler) pageReminder(ctx context.Context, r *apigw.Request) (reminder.Reminder, error) {
+// pageLink is where a page token leads. A token that cannot be one counts against the caller's
+// address without a read, like a miss.
+func (h *Handler) pageLink(ctx context.Context, r *apigw.Request) (dynamostore.ReminderLink, error) {
 	token := r.PathParameters["token"]
 	now := h.d.Now().UTC()
 	client := r.RequestContext.HTTP.SourceIP
 	if !reminder.ValidLinkToken(token) {
 		if err := h.d.Store.CountFailedGuess(ctx, dynamostore.GuessReminder, client, now); err != nil {
-			return reminder.Reminder{}, err
+			return dynamostore.ReminderLink{}, err
 		}
-		return reminder.Reminder{}, reminder.ErrNotFound
+		return dynamostore.ReminderLink{}, reminder.ErrNotFound
 	}
-	link, err := h.d.Store.ReminderLinkFrom(ctx, member.HashToken(token), client, now)
+	return h.d.Store.ReminderLinkFrom(ctx, member.HashToken(token), client, now)
+}
+
+// pageReminder is the reminder a page token leads to.
+func (h *Handler) pageReminder(ctx context.Context, r *apigw.Request) (reminder.Reminder, error) {
+	link, err := h.pageLink(ctx, r)
 	if err != nil {
 		return reminder.Reminder{}, err
 	}

@@ -598,7 +598,22 @@ func TestPageAndAck(t *testing.T) {
 	created := f.do(testenv.WithSession(readEvent(t, "me-create"), f.sessions[memberA]), 201)
 	id, token := created["id"].(string), pageToken(t, created)
 
+	// The link, then the reminder with its member and store; once an occurrence was sent, its
+	// acknowledgement too (DESIGN.md §8: 3 DynamoDB calls at most).
+	dynamoCalls := func() int {
+		n := 0
+		for op, c := range f.calls.Snapshot().Count {
+			if strings.HasPrefix(op, "DynamoDB.") {
+				n += c
+			}
+		}
+		return n
+	}
+	f.calls.Reset()
 	page := f.do(testenv.WithParam(readEvent(t, "page"), "token", token), 200)
+	if n := dynamoCalls(); n != 2 {
+		t.Errorf("page before the first occurrence made %d DynamoDB calls, want 2:\n%s", n, f.calls.Snapshot())
+	}
 	if page["id"] != id || page["occurrence"] != "" || page["at"] != "2026-11-24T00:00:00Z" || page["acked"] != false ||
 		page["memberName"] != "张秀英" || page["timeZone"] != "Asia/Shanghai" || page["speakText"] != created["text"] ||
 		!strings.Contains(page["audioUrl"].(string), "tts/") {
@@ -610,7 +625,11 @@ func TestPageAndAck(t *testing.T) {
 
 	occ := f.dispatch(storeID, id)
 	occID := reminder.OccurrenceID(occ)
+	f.calls.Reset()
 	page = f.do(testenv.WithParam(readEvent(t, "page"), "token", token), 200)
+	if n := dynamoCalls(); n != 3 {
+		t.Errorf("page after the first occurrence made %d DynamoDB calls, want 3:\n%s", n, f.calls.Snapshot())
+	}
 	if page["occurrence"] != occID || page["at"] != "2026-11-24T00:00:00Z" || page["nextAt"] != "2026-11-25T00:00:00Z" || page["acked"] != false {
 		t.Errorf("page after the first occurrence = %v", page)
 	}

@@ -7,7 +7,7 @@ package dynamostore
 //	get reminder                    PK=STORE#s#REMINDER#r, SK=REMINDER                             table
 //	list a member's reminders       GSI1PK=STORE#s#MEMBER#m#REMINDERS                               GSI1
 //	update / pause / cancel         Put REMINDER if UpdatedAt unchanged (+ member count on cancel)  table
-//	open the reminder page          PK=RLINK#<sha256(token)>, then get reminder                     table
+//	open the reminder page          PK=RLINK#<sha256(token)>, then reminder+member+store, ack       table
 //	acknowledge an occurrence       Put OCC#<occ> if absent                                         table
 //	delivery status of a reminder   PK=STORE#s#REMINDER#r, SK begins_with OCC#, newest first       table
 //	broadcast status                GSI1PK=STORE#s#BROADCAST#b                                      GSI1
@@ -28,6 +28,7 @@ import (
 	"yinling/shared/fail"
 	"yinling/shared/member"
 	"yinling/shared/reminder"
+	"yinling/shared/tenant"
 )
 
 // ReminderLink is where a reminder page token leads.
@@ -360,6 +361,67 @@ func (s *Store) ReminderLinkFrom(ctx context.Context, tokenHash, client string, 
 		return ReminderLink{}, reminder.ErrNotFound
 	}
 	return ReminderLink{StoreID: it.StoreID, MemberID: it.MemberID, ReminderID: it.ReminderID}, nil
+}
+
+// ReminderPage is what a reminder page link leads to: the reminder, its member (zero for a
+// group's reminder, which has none) and their store.
+type ReminderPage struct {
+	Reminder reminder.Reminder
+	Member   member.Member
+	Store    tenant.Store
+}
+
+// ReminderPageOf reads the reminder a page link leads to with its member and store in one
+// BatchGetItem: the link names all three, so the page needs no read of the reminder first.
+// reminder.ErrNotFound if the reminder is gone, is not the link's member's, or the member erased
+// their data.
+func (s *Store) ReminderPageOf(ctx context.Context, l ReminderLink) (ReminderPage, error) {
+	rpk, rsk := reminderKey(l.StoreID, l.ReminderID)
+	spk, ssk := storeKey(l.StoreID)
+	keys := [][2]string{{rpk, rsk}, {spk, ssk}}
+	if l.MemberID != "" {
+		mpk, msk := memberKey(l.StoreID, l.MemberID)
+		keys = append(keys, [2]string{mpk, msk})
+	}
+	items, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return ReminderPage{}, wrap("reminder page", err)
+	}
+	var p ReminderPage
+	var foundRem, foundMember bool
+	for _, raw := range items {
+		var t struct{ T string }
+		if err := attributevalue.UnmarshalMap(raw, &t); err != nil {
+			return ReminderPage{}, wrap("reminder page", err)
+		}
+		switch t.T {
+		case typeReminder:
+			var it reminderItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return ReminderPage{}, wrap("reminder page", err)
+			}
+			p.Reminder, foundRem = it.reminder(), true
+		case typeMember:
+			var it memberItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return ReminderPage{}, wrap("reminder page", err)
+			}
+			if p.Member, err = s.memberFrom(ctx, it); err != nil {
+				return ReminderPage{}, err
+			}
+			foundMember = true
+		case typeStore:
+			var it storeItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return ReminderPage{}, wrap("reminder page", err)
+			}
+			p.Store = it.store()
+		}
+	}
+	if !foundRem || p.Reminder.MemberID != l.MemberID || (l.MemberID != "" && !foundMember) {
+		return ReminderPage{}, reminder.ErrNotFound
+	}
+	return p, nil
 }
 
 // ackItem is the acknowledgement of one occurrence.
