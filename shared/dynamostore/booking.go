@@ -102,9 +102,10 @@ const (
 )
 
 // backoff is the wait before retry attempt n: growing to 10–20 ms × 2^4, each wait drawn at
-// random so that the losers of one race do not meet again at the next.
+// random so that the losers of one race do not meet again at the next. Loops that count from 0
+// call it with 0 after their first try, which waits as long as 1.
 func backoff(attempt int) time.Duration {
-	base := (10 * time.Millisecond) << min(attempt-1, 4)
+	base := (10 * time.Millisecond) << min(max(attempt-1, 0), 4)
 	return base + rand.N(base)
 }
 

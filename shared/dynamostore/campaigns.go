@@ -12,9 +12,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 
 	"yinling/shared/fail"
 	"yinling/shared/group"
+	"yinling/shared/ids"
 	"yinling/shared/member"
 	"yinling/shared/promo"
 )
@@ -801,22 +803,48 @@ func (s *Store) RecordChunk(ctx context.Context, cl ChunkClaim, outcomes map[str
 	if u := s.statsAdd(cl.Chunk, d); u != nil {
 		items = append(items, types.TransactWriteItem{Update: u})
 	}
+	// The provider has accepted the recipients sent: an outcome not recorded sends to them again
+	// once the claim expires. So every failure but a lost claim or a refused request is tried
+	// again — a lost race, and throttling, 5xx or a timeout past the SDK's own retries — with
+	// one request token for every try: DynamoDB applies a transaction once per token (for ten
+	// minutes), so a try applied whose answer was lost and its retry record the outcomes and
+	// add the stats once.
+	token := ids.New()
 	for attempt := 0; ; attempt++ {
-		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items, ReturnConsumedCapacity: capacity})
-		reasons := cancelReasons(err)
-		if err == nil || reasons == nil && !lostRace(err) {
-			return wrap("record chunk", err)
+		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items,
+			ClientRequestToken: &token, ReturnConsumedCapacity: capacity})
+		if err == nil {
+			return nil
 		}
-		if len(reasons) > 0 && reasons[0] == "ConditionalCheckFailed" {
-			return ErrChunkBusy // the claim expired and another sender holds it
+		if reasons := cancelReasons(err); len(reasons) > 0 && reasons[0] == "ConditionalCheckFailed" {
+			// The claim expired and another sender holds it — or, where a request token is not
+			// honoured, an earlier try was applied and released it; a retry then finds the
+			// outcomes recorded.
+			return ErrChunkBusy
 		}
-		if attempt >= raceAttempts {
+		if refused(err) || attempt >= raceAttempts {
 			return wrap("record chunk", err)
 		}
 		if err := sleep(ctx, backoff(attempt)); err != nil {
 			return err
 		}
 	}
+}
+
+// refused reports whether DynamoDB refused a request for what it is (a malformed request, a
+// missing table, another request's token): trying it again cannot help. Throttling and a
+// cancelled transaction are the caller's fault too in DynamoDB's terms, but pass.
+func refused(err error) bool {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorFault() != smithy.FaultClient {
+		return false
+	}
+	switch ae.ErrorCode() {
+	case "ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
+		"TransactionCanceledException", "TransactionConflictException", "TransactionInProgressException":
+		return false
+	}
+	return true
 }
 
 // ---- The offer page ----
