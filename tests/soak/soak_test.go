@@ -31,7 +31,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
@@ -41,6 +40,7 @@ import (
 	qahttp "yinling/functions/qa"
 	"yinling/functions/sender"
 	"yinling/shared/awscalls"
+	"yinling/shared/bucket"
 	"yinling/shared/dynamostore"
 	"yinling/shared/faults"
 	"yinling/shared/group"
@@ -126,10 +126,31 @@ var (
 // clock is the functions' time. It runs with real time from start, and jumps a claim's TTL
 // after a crash, so that a crashed claim has expired when its message comes back — as the
 // queue's visibility timeout (longer than the TTL) would ensure in production.
+//
+// A jump waits until no invocation is running, and holds new ones back until it is done: in
+// production no invocation outlives a claim (a function's timeout is shorter than every claim's
+// TTL), so a jump must never expire the claims of a copy still at work. (Jumping under running
+// invocations let a redelivered campaign chunk take over members its first copy was still
+// sending to: the long soak's seed 1 counted 6 members contacted twice.)
 type clock struct {
-	mu   sync.Mutex
-	base time.Time
-	real time.Time
+	mu      sync.Mutex
+	base    time.Time
+	real    time.Time
+	running sync.RWMutex // read-held by every running invocation; a jump write-holds it
+}
+
+// invoke runs one invocation f; a jump waits for it. f must not call invoke.
+func (c *clock) invoke(f func()) {
+	c.running.RLock()
+	defer c.running.RUnlock()
+	f()
+}
+
+// jump moves the clock d ahead once no invocation is running.
+func (c *clock) jump(d time.Duration) {
+	c.running.Lock()
+	defer c.running.Unlock()
+	c.Add(d)
 }
 
 func (c *clock) Now() time.Time {
@@ -226,7 +247,7 @@ func newSoak(t *testing.T) *soak {
 	}
 	cfg.APIOptions = append(cfg.APIOptions, s.inj.Register, s.calls.Register)
 	db, q := dynamodb.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
-	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	voiceBucket := bucket.New(cfg, s.env.Ref("VoiceBucket"), func(o *bucket.Options) { o.UsePathStyle = true })
 	s.st = dynamostore.New(db, s.env.TableName())
 	s.clean = dynamostore.New(s.env.DynamoDB, s.env.TableName())
 	s.deliveries, s.checks, s.fanoutURL = s.env.Ref("DeliveriesQueue"), s.env.Ref("AckChecksQueue"), s.env.Ref("FanoutQueue")
@@ -246,7 +267,7 @@ func newSoak(t *testing.T) *soak {
 	s.esc = escalator.New(escalator.Deps{Store: s.st, Deliveries: deliveries, AckChecks: checks, Ladders: ladders, Log: log, Now: s.clock.Now})
 	s.fan = fanout.New(fanout.Deps{Store: s.st, Deliveries: deliveries, Fanout: fanQ, Key: key, Log: log, Now: s.clock.Now,
 		PageSize: max(100, s.size.campaign/8), Crash: s.crasher.Hook})
-	s.qa = lambda.NewHandler(qahttp.New(qahttp.Deps{Store: s.st, Clips: voice.NewUploads(s3c, s.env.Ref("VoiceBucket"), s.clock.Now),
+	s.qa = lambda.NewHandler(qahttp.New(qahttp.Deps{Store: s.st, Clips: voice.NewUploads(voiceBucket, s.clock.Now),
 		Key: key, Log: log, Now: s.clock.Now}).Handle)
 	return s
 }
@@ -452,13 +473,17 @@ func (s *soak) poll(ctx context.Context, url string, h handle) int {
 	run := func(ev events.SQSEvent) {
 		s.invocations.Add(1)
 		ictx, life := faults.Invocation(ctx)
-		resp, err := h(ictx, ev)
+		var resp events.SQSEventResponse
+		var err error
+		s.clock.invoke(func() { resp, err = h(ictx, ev) })
+		if life.Dead() {
+			s.clock.jump(claimExpiry) // the crashed claims expire before the retry
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		if life.Dead() || err != nil {
 			if life.Dead() {
 				s.crashes.Add(1)
-				s.clock.Add(claimExpiry) // the crashed claims expire before the retry
 			}
 			for _, r := range ev.Records {
 				failed[r.MessageId] = true
@@ -709,7 +734,9 @@ func TestSoak(t *testing.T) {
 	var ticker sync.WaitGroup
 	ticker.Go(func() {
 		for {
-			tick, err := s.disp.Handle(ctx, events.EventBridgeEvent{Time: s.clock.Now()})
+			var tick dispatcher.Tick
+			var err error
+			s.clock.invoke(func() { tick, err = s.disp.Handle(ctx, events.EventBridgeEvent{Time: s.clock.Now()}) })
 			ticks.Add(1)
 			enqueued.Add(int64(tick.Enqueued))
 			if err != nil {
