@@ -48,17 +48,13 @@ dev: deps ## run the whole stack on 127.0.0.1:$(PORT) (FRESH=1: empty table; TIC
 # Every logger of the suite also appends its lines under .local/logs (shared/logging.CaptureVar),
 # which local logscan then searches for phone numbers, one-time codes and tokens.
 test: export YINLING_LOG_CAPTURE = $(CURDIR)/.local/logs
-test: deps lint ## everything CI runs: lint, unit + integration tests against the emulators, the long soak, a short fuzz
+test: deps lint ## everything CI runs: lint, unit + integration tests against the emulators (the short soak among them), a short fuzz
 	@rm -rf .local/logs
 	@# cmd/local's browser tests and page audits alone take 10–15 minutes on 2 cores: past go test's
 	@# default 10-minute limit per package.
 	$(LOCAL) test -- go test -race -count=1 -timeout 40m ./...
 	$(LOCAL) logscan .local/logs
-	@for seed in $(TEST_SOAK_SEEDS); do $(MAKE) --no-print-directory soak SOAK_SEED=$$seed || exit 1; done
 	@$(MAKE) --no-print-directory fuzz
-
-# TEST_SOAK_SEEDS are the long soak's seeds make test runs (about 40 s each).
-TEST_SOAK_SEEDS ?= 1 2 3
 
 # FUZZTIME is how much each fuzz target runs under make test (after its seed corpus, which
 # every go test runs): a count of inputs, not a duration — Go 1.26's fuzzer can fail a run with
