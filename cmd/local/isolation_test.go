@@ -449,6 +449,27 @@ func routeClass(tg isolation.Target) string {
 	return "member"
 }
 
+// targets are every HttpApi route of the stack's template.yaml, as isolation.Targets builds
+// them from the sample events.
+func (s *isoStack) targets(t *testing.T) []isolation.Target {
+	t.Helper()
+	targets, err := isolation.Targets(s.template(t), filepath.Join(s.root, "events"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return targets
+}
+
+// template is the stack's template.yaml.
+func (s *isoStack) template(t *testing.T) *sam.Template {
+	t.Helper()
+	tmpl, err := sam.Load(filepath.Join(s.root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tmpl
+}
+
 // sortDeletionsLast puts deletions last, erasing a senior very last, so that they do not take
 // away what the other calls need; the order is otherwise kept.
 func sortDeletionsLast(targets []isolation.Target) {
@@ -534,14 +555,7 @@ func TestIsolationMatrix(t *testing.T) {
 		{name: "A's session as a capability token", apply: func(http.Header) {}, token: a.session, secrets: a.secrets},
 	}
 
-	tmpl, err := sam.Load(filepath.Join(s.root, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	targets, err := isolation.Targets(tmpl, filepath.Join(s.root, "events"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	targets := s.targets(t)
 	sortDeletionsLast(targets)
 
 	gapsSeen := map[string]bool{}
@@ -774,14 +788,7 @@ func (s *isoStack) sameAsUnknown(t *testing.T, tg isolation.Target, c credential
 // the same two on the JSON answers a family link reads.
 func TestPageSecurityHeaders(t *testing.T) {
 	s := startIsoStack(t)
-	tmpl, err := sam.Load(filepath.Join(s.root, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	targets, err := isolation.Targets(tmpl, filepath.Join(s.root, "events"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	targets := s.targets(t)
 	pages := 0
 	for _, tg := range targets {
 		if tg.Function != "web" || tg.Route.Method != http.MethodGet {
@@ -842,14 +849,7 @@ func TestRequestCaps(t *testing.T) {
 	a := &tenantData{label: "甲", staff: tok}
 	shift := isolation.Shift(time.Now())
 	s.seed(t, a, "甲秀英", "138 0013 8000", shift)
-	tmpl, err := sam.Load(filepath.Join(s.root, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	targets, err := isolation.Targets(tmpl, filepath.Join(s.root, "events"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	targets := s.targets(t)
 	own := func(tg isolation.Target, h http.Header) string {
 		switch routeClass(tg) {
 		case "staff":

@@ -80,16 +80,9 @@ var overBudget = map[string]struct {
 func TestCallsPerRoute(t *testing.T) {
 	var calls awscalls.Counter
 	s := startIsoStack(t, func(c *aws.Config) { c.APIOptions = append(c.APIOptions, calls.Register) })
-	tmpl, err := sam.Load(filepath.Join(s.root, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	targets, err := isolation.Targets(tmpl, filepath.Join(s.root, "events"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	targets := s.targets(t)
 	sortDeletionsLast(targets)
-	f := newCallsFixture(t, s, tmpl)
+	f := newCallsFixture(t, s, s.template(t))
 
 	keys := map[string]bool{}
 	var lines []string
@@ -116,7 +109,7 @@ func TestCallsPerRoute(t *testing.T) {
 		if n := used.Count["DynamoDB.Scan"]; n != 0 {
 			t.Errorf("%s: %d DynamoDB Scan calls, want none", key, n)
 		}
-		dynamo := dynamoCalls(used)
+		dynamo := used.Of("DynamoDB")
 		byDynamo[min(dynamo, dynamoBudget+1)]++
 		ex, excepted := overBudget[key]
 		switch {
@@ -148,17 +141,6 @@ func TestCallsPerRoute(t *testing.T) {
 		return
 	}
 	compareRouteCalls(t, lines)
-}
-
-// dynamoCalls is the number of DynamoDB requests in c.
-func dynamoCalls(c awscalls.Calls) int {
-	n := 0
-	for k, v := range c.Count {
-		if strings.HasPrefix(k, "DynamoDB.") {
-			n += v
-		}
-	}
-	return n
 }
 
 // routeCallsLine is a route's line of the golden file: its requests per operation, their total,

@@ -184,13 +184,7 @@ func (f *fixture) items() int { return f.env.Items(f.t, false) }
 
 // dynamoCalls counts the DynamoDB calls made since the last reset.
 func (f *fixture) dynamoCalls() int {
-	n := 0
-	for k, v := range f.calls.Snapshot().Count {
-		if strings.HasPrefix(k, "DynamoDB.") {
-			n += v
-		}
-	}
-	return n
+	return f.calls.Snapshot().Of("DynamoDB")
 }
 
 // fanoutMessages receives (and deletes) every message waiting on the fanout queue.

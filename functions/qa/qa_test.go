@@ -239,13 +239,7 @@ func summarize(rs []reminder.Reminder) []string {
 
 // dynamoCalls counts the DynamoDB calls made since the last reset.
 func (f *fixture) dynamoCalls() int {
-	n := 0
-	for k, v := range f.calls.Snapshot().Count {
-		if strings.HasPrefix(k, "DynamoDB.") {
-			n += v
-		}
-	}
-	return n
+	return f.calls.Snapshot().Of("DynamoDB")
 }
 
 // pageToken is the token at the end of a booking's link.

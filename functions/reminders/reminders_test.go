@@ -600,15 +600,7 @@ func TestPageAndAck(t *testing.T) {
 
 	// The link, then the reminder with its member and store; once an occurrence was sent, its
 	// acknowledgement too (DESIGN.md §8: 3 DynamoDB calls at most).
-	dynamoCalls := func() int {
-		n := 0
-		for op, c := range f.calls.Snapshot().Count {
-			if strings.HasPrefix(op, "DynamoDB.") {
-				n += c
-			}
-		}
-		return n
-	}
+	dynamoCalls := func() int { return f.calls.Snapshot().Of("DynamoDB") }
 	f.calls.Reset()
 	page := f.do(testenv.WithParam(readEvent(t, "page"), "token", token), 200)
 	if n := dynamoCalls(); n != 2 {

@@ -60,6 +60,17 @@ func (c Calls) Total() int {
 	return n
 }
 
+// Of returns the number of requests in c to service ("DynamoDB", "SQS", "S3").
+func (c Calls) Of(service string) int {
+	n := 0
+	for k, v := range c.Count {
+		if s, _, _ := strings.Cut(k, "."); s == service {
+			n += v
+		}
+	}
+	return n
+}
+
 // Sub returns the calls made between the snapshots before and c.
 func (c Calls) Sub(before Calls) Calls {
 	d := Calls{Count: map[string]int{}, Capacity: map[string]Capacity{}}

@@ -401,3 +401,13 @@ func TestCallsSubAndString(t *testing.T) {
 		})
 	}
 }
+
+func TestCallsOf(t *testing.T) {
+	c := awscalls.Calls{Count: map[string]int{"DynamoDB.PutItem": 5, "DynamoDB.Query": 1, "SQS.SendMessageBatch": 3,
+		"DynamoDBStreams.GetRecords": 7}}
+	for service, want := range map[string]int{"DynamoDB": 6, "SQS": 3, "S3": 0, "DynamoDBStreams": 7, "": 0} {
+		if got := c.Of(service); got != want {
+			t.Errorf("Of(%q) = %d, want %d", service, got, want)
+		}
+	}
+}
