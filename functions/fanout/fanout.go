@@ -12,7 +12,9 @@
 // Every step is safe to repeat. A redelivered page reads the chunks it wrote before (their codes
 // are derived from the page) and enqueues them again (the sender delivers a chunk once); members
 // already counted for the run are skipped; a chunk written by a concurrent copy of the message is
-// noticed by its write's condition, and the page starts over from what is written.
+// noticed by its write's condition, and the page starts over from what is written. A copy that
+// finds members counted in chunks it has not read (another copy wrote them, and may have crashed
+// before enqueuing them) starts over too: the page is done only by a copy that enqueued all of it.
 package fanout
 
 import (
@@ -218,6 +220,23 @@ func (h *Handler) fill(ctx context.Context, msg queues.Fanout, fc dynamostore.Fa
 	if err != nil {
 		return "", err
 	}
+	if p.reached > 0 {
+		// Members the run has counted already, in no chunk read above: reached through another
+		// of the audience's groups — or in chunks of this page that a copy of this message wrote
+		// after that read (or without its being read: a first delivery does not look). A copy
+		// that crashed before enqueuing its chunks leaves them to this one, so look again: the
+		// ledgers and their chunk are written at once, so every chunk whose members plan saw
+		// counted is found now.
+		again, err := h.written(ctx, msg, c)
+		if err != nil {
+			return "", err
+		}
+		for code := range again {
+			if _, ok := written[code]; !ok {
+				return "", errStartOver
+			}
+		}
+	}
 	chunks := p.chunks(h.d.Key, msg, c, written, now)
 	var queued []dynamostore.OfferChunk
 	quotaReached := false
@@ -286,6 +305,7 @@ type plan struct {
 	now        []dynamostore.Recipient
 	later      map[time.Time][]dynamostore.Recipient
 	suppressed map[string]promo.Reason
+	reached    int // members the run has counted already
 }
 
 // plan reads the profiles of ids, a hundred at a time, and decides for each.
@@ -304,7 +324,8 @@ func (h *Handler) plan(ctx context.Context, msg queues.Fanout, fc dynamostore.Fa
 				continue
 			case !c.Audience.Includes(r.Member, []string{msg.GroupID}, now):
 				continue
-			case r.Reached(c.ID, c.Run): // through another of the audience's groups
+			case r.Reached(c.ID, c.Run): // through another of the audience's groups, or a copy of this page
+				p.reached++
 				continue
 			}
 			d := promo.Decide(r.Member, r.OptedOut, r.Ledger(c.Kind), limit, now)

@@ -498,6 +498,61 @@ func TestCrashBetweenChunkWriteAndEnqueue(t *testing.T) {
 	}
 }
 
+// TestCopyOfACrashedPage: a page's message crashes between writing its chunks and enqueuing
+// them; a duplicate of it, a first delivery, finds every member counted already and — being the
+// last page — finishes the campaign before the crashed copy comes back. The duplicate must
+// enqueue the chunks it found, or nobody sends them: the long soak (seed 7) lost a page of 375
+// members this way.
+func TestCopyOfACrashedPage(t *testing.T) {
+	h := newHarness(t, noon, 100)
+	h.group("g1", 0)
+	ids := h.members("g1", "m", 150, nil) // page 0: 100 members, page 1: 50
+	c := h.campaign("C1", promo.KindPromotion, promo.ChannelSMS, []string{"g1"}, time.Time{})
+	if n := h.pump(h.fanoutURL, h.fan.Handle, 1); n != 1 {
+		t.Fatalf("page 0: %d messages, want 1", n)
+	}
+	ctx := context.Background()
+	out, err := h.env.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &h.fanoutURL, MaxNumberOfMessages: 10, VisibilityTimeout: 60})
+	must(t, err)
+	if len(out.Messages) != 1 {
+		t.Fatalf("page 1: %d messages, want 1", len(out.Messages))
+	}
+	page1 := func(id, count string) events.SQSEvent {
+		return events.SQSEvent{Records: []events.SQSMessage{{MessageId: id, Body: *out.Messages[0].Body,
+			Attributes: map[string]string{"ApproximateReceiveCount": count}}}}
+	}
+	h.crash = func(step string) error {
+		if step == fanout.StepChunksWritten {
+			return errors.New("injected crash")
+		}
+		return nil
+	}
+	if resp, _ := h.fan.Handle(ctx, page1("first", "1")); len(resp.BatchItemFailures) != 1 {
+		t.Fatalf("the crashed copy: %+v, want its message failed", resp)
+	}
+	h.crash = nil
+	if resp, err := h.fan.Handle(ctx, page1("duplicate", "1")); err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("the duplicate: %+v, %v; want it handled", resp, err)
+	}
+	if got, _ := h.stats(c.ID); got.Status != promo.StatusSent {
+		t.Fatalf("campaign %s after the last page, want sent", got.Status)
+	}
+	if resp, err := h.fan.Handle(ctx, page1("first", "2")); err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("the crashed copy's redelivery: %+v, %v; want it handled", resp, err)
+	}
+	_, err = h.env.SQS.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &h.fanoutURL, ReceiptHandle: out.Messages[0].ReceiptHandle})
+	must(t, err)
+	h.drain(1)
+	for _, id := range ids {
+		if got := h.p.sentTo(id); got != 1 {
+			t.Fatalf("member %s got %d messages, want 1", id, got)
+		}
+	}
+	if _, st := h.stats(c.ID); st.Sent != 150 || st.Queued != 150 || st.Pending() != 0 {
+		t.Errorf("stats %+v, want 150 queued and sent", st)
+	}
+}
+
 // TestProviderFailures: the provider fails a third of the calls once; the chunk is retried for
 // those recipients alone, and everyone ends with one message.
 func TestProviderFailures(t *testing.T) {
