@@ -48,12 +48,13 @@ dev: deps ## run the whole stack on 127.0.0.1:$(PORT) (FRESH=1: empty table; TIC
 # Every logger of the suite also appends its lines under .local/logs (shared/logging.CaptureVar),
 # which local logscan then searches for phone numbers, one-time codes and tokens.
 test: export YINLING_LOG_CAPTURE = $(CURDIR)/.local/logs
-test: deps lint ## everything CI runs: lint, unit + integration tests against the emulators (the short soak among them), a short fuzz
+test: deps lint ## everything CI runs: lint, unit + integration tests against the emulators, the long soak (3 seeds), a short fuzz
 	@rm -rf .local/logs
 	@# cmd/local's browser tests and page audits alone take 10–15 minutes on 2 cores: past go test's
 	@# default 10-minute limit per package.
 	$(LOCAL) test -- go test -race -count=1 -timeout 40m ./...
 	$(LOCAL) logscan .local/logs
+	@$(MAKE) --no-print-directory soak SOAK_SEEDS="$(CI_SOAK_SEEDS)"
 	@$(MAKE) --no-print-directory fuzz
 
 # FUZZTIME is how much each fuzz target runs under make test (after its seed corpus, which
@@ -74,13 +75,24 @@ fuzz: ## run every fuzz target (func Fuzz… in a _test.go file) for FUZZTIME ea
 	done
 
 # The soak (tests/soak) under `go test ./...` is a short one; this target runs the long one: a few
-# thousand members through reminders, bookings and two campaigns with ~10% injected faults.
-# SOAK_SEED picks the faults (the same seed, the same faults per operation and message).
+# thousand members through reminders, bookings and two campaigns with ~10% injected faults, once
+# per seed of SOAK_SEEDS (a seed picks the faults: the same seed, the same faults per operation
+# and message). make test runs it with the seeds below; SOAK_SEEDS="1 2 3 4 5 6 7 8 9" hunts
+# longer, SOAK_TRACE=1 writes each run's function logs and message handling under .local/soak.
 SOAK_SEED ?= 1
+SOAK_SEEDS ?= $(SOAK_SEED)
+CI_SOAK_SEEDS := 1 5 7
 
 .PHONY: soak
-soak: ## the long fault-injection soak against the emulators (SOAK_SEED=n for other faults)
-	YINLING_SOAK=1 YINLING_SOAK_SEED=$(SOAK_SEED) $(LOCAL) test -- go test -count=1 -timeout 15m -run TestSoak -v ./tests/soak/
+soak: ## the long fault-injection soak against the emulators (SOAK_SEEDS="1 5 7" for other faults)
+	@mkdir -p .local/soak
+	@for seed in $(SOAK_SEEDS); do \
+	  echo "soak: seed $$seed"; \
+	  YINLING_SOAK=1 YINLING_SOAK_SEED=$$seed $(if $(filter 1,$(SOAK_TRACE)),YINLING_SOAK_TRACE=$(CURDIR)/.local/soak/trace-$$seed.json) \
+	    $(LOCAL) test -- go test -count=1 -timeout 15m -run TestSoak -v ./tests/soak/ > .local/soak/seed-$$seed.log 2>&1; rc=$$?; \
+	  grep -h "SOAK ops" .local/soak/seed-$$seed.log; \
+	  if [ $$rc != 0 ]; then cat .local/soak/seed-$$seed.log; echo "soak: seed $$seed failed"; exit 1; fi; \
+	done
 
 .PHONY: lint
 lint: ## gofmt, go vet, staticcheck, govulncheck (when vuln.go.dev is reachable), cfn-lint

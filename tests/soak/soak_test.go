@@ -63,6 +63,9 @@ var (
 	campaignFlag = flag.Int("soak.campaign", envInt("YINLING_SOAK_CAMPAIGN", 0), "members in the campaigns' audience")
 	remindFlag   = flag.Int("soak.reminders", envInt("YINLING_SOAK_REMINDERS", 0), "members with a medication reminder due")
 	bookersFlag  = flag.Int("soak.bookers", envInt("YINLING_SOAK_BOOKERS", 0), "members booking sessions")
+	// traceFlag names a file for the functions' logs and every message's handling, to find out
+	// why a run failed.
+	traceFlag = flag.String("soak.trace", os.Getenv("YINLING_SOAK_TRACE"), "file to write the functions' logs and the messages' handling to")
 )
 
 func envInt(k string, def int) int {
@@ -204,6 +207,7 @@ type soak struct {
 	voice, sms *faults.Provider
 	refused    *refusals
 	crasher    *faults.Crasher
+	trace      *slog.Logger // the functions' logs and each message's handling (-soak.trace)
 
 	disp *dispatcher.Handler
 	send *sender.Handler
@@ -257,7 +261,14 @@ func newSoak(t *testing.T) *soak {
 	s.refused = &refusals{next: s.sms, ids: map[string]bool{}}
 	s.crasher = &faults.Crasher{Seed: s.seed, Rate: 0.1, Steps: []string{fanout.StepChunksWritten, fanout.StepEnqueued}}
 
-	log := slog.New(slog.DiscardHandler)
+	s.trace = slog.New(slog.DiscardHandler)
+	if *traceFlag != "" {
+		f, err := os.Create(*traceFlag)
+		must(t, err)
+		t.Cleanup(func() { f.Close() })
+		s.trace = slog.New(slog.NewJSONHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	log := s.trace
 	deliveries, checks, fanQ := sqsmsg.NewQueue(q, s.deliveries), sqsmsg.NewQueue(q, s.checks), sqsmsg.NewQueue(q, s.fanoutURL)
 	ladders := reminder.DefaultLadders(1, time.Second)
 	s.disp = dispatcher.New(dispatcher.Deps{Store: s.st, Deliveries: deliveries, Fanout: fanQ, Log: log, Now: s.clock.Now, PageSize: 50})
@@ -452,6 +463,8 @@ func (s *soak) poll(ctx context.Context, url string, h handle) int {
 	if len(out.Messages) == 0 {
 		return 0
 	}
+	queue := url[strings.LastIndex(url, "/")+1:]
+	s.trace.Info("soak received", "queue", queue, "ids", messageIDs(out.Messages))
 	s.messages.Add(int64(len(out.Messages)))
 	event := func(redelivery bool) events.SQSEvent {
 		var ev events.SQSEvent
@@ -476,6 +489,10 @@ func (s *soak) poll(ctx context.Context, url string, h handle) int {
 		var resp events.SQSEventResponse
 		var err error
 		s.clock.invoke(func() { resp, err = h(ictx, ev) })
+		for _, r := range ev.Records {
+			s.trace.Info("soak handled", "queue", queue, "id", r.MessageId, "count", r.Attributes["ApproximateReceiveCount"],
+				"body", r.Body, "dead", life.Dead(), "err", err, "failures", resp.BatchItemFailures)
+		}
 		if life.Dead() {
 			s.clock.jump(claimExpiry) // the crashed claims expire before the retry
 		}
@@ -521,11 +538,24 @@ func (s *soak) poll(ctx context.Context, url string, h handle) int {
 		done = append(done, sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle})
 	}
 	if len(done) > 0 {
-		if _, err := s.env.SQS.DeleteMessageBatch(context.Background(), &sqs.DeleteMessageBatchInput{QueueUrl: &url, Entries: done}); err != nil {
+		res, err := s.env.SQS.DeleteMessageBatch(context.Background(), &sqs.DeleteMessageBatchInput{QueueUrl: &url, Entries: done})
+		switch {
+		case err != nil:
 			s.t.Errorf("delete: %v", err)
+		case len(res.Failed) > 0:
+			s.t.Errorf("delete: %d of %d failed: %s", len(res.Failed), len(done), aws.ToString(res.Failed[0].Message))
 		}
 	}
+	s.trace.Info("soak settled", "queue", queue, "deleted", len(done), "retried", len(out.Messages)-len(done))
 	return len(out.Messages)
+}
+
+func messageIDs(ms []sqstypes.Message) []string {
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = aws.ToString(m.MessageId)
+	}
+	return ids
 }
 
 func atoiOr(s string, def int) int {
@@ -759,11 +789,16 @@ func TestSoak(t *testing.T) {
 	// Drained: every queue empty on four looks in a row, two seconds apart (ack checks wait a
 	// second), once the dispatcher has read the reminders' minute.
 	due := start.Truncate(time.Minute).Add(time.Minute)
-	for idle := 0; idle < 4 && ctx.Err() == nil; {
+	for look, idle := 0, 0; idle < 4 && ctx.Err() == nil; look++ {
 		time.Sleep(2 * time.Second)
 		wm, err := s.clean.Watermark(context.Background())
 		must(t, err)
-		if wm.Before(due) || s.depth(s.deliveries)+s.depth(s.checks)+s.depth(s.fanoutURL) > 0 {
+		depths := []int{s.depth(s.deliveries), s.depth(s.checks), s.depth(s.fanoutURL)}
+		if look > 0 && look%15 == 0 { // every 30 s, what it waits for
+			t.Logf("draining for %v: dispatcher at %v, messages (visible, in flight or delayed) in deliveries %d, ack checks %d, fan-out %d",
+				time.Since(run).Round(time.Second), wm, depths[0], depths[1], depths[2])
+		}
+		if wm.Before(due) || depths[0]+depths[1]+depths[2] > 0 {
 			idle = 0
 			continue
 		}
@@ -948,10 +983,10 @@ func (s *soak) checkBookings(sd seeded, want map[[2]string]string, v *violations
 // checkCampaigns: nobody is contacted twice by a campaign (but after a crash between the
 // provider call and its record), nobody gets more promotions in the week than the group's
 // budget of one, each campaign's stats match what the provider saw, and every member is
-// accounted for: contacted once, refused by the provider for good, or in the DLQ.
+// accounted for: contacted once, refused by the provider for good, or waiting in a chunk whose
+// message is in the DLQ (a page in the fan-out's DLQ excuses its whole campaign).
 func (s *soak) checkCampaigns(sd seeded, v *violations) {
 	ctx := context.Background()
-	dead := strings.Join(s.dlq("DeliveriesDLQ"), "\n") + strings.Join(s.dlq("FanoutDLQ"), "\n")
 	accepted, crashed := s.sms.Accepted()
 	promotions := map[string]int{} // member → campaigns that reached them
 	reached := map[string]int{}    // campaign → members reached
@@ -975,11 +1010,13 @@ func (s *soak) checkCampaigns(sd seeded, v *violations) {
 			v.add("member %s got %d promotions in a week with a budget of 1", m, n)
 		}
 	}
+	waiting, deadPages := s.deadCampaignWork()
 	for _, c := range sd.campaigns {
 		camp, st, err := s.clean.Campaign(ctx, store, c)
 		must(s.t, err)
-		s.t.Logf("campaign %s: %s, stats %+v, provider reached %d (%d by crashed invocations)", c, camp.Status, st, reached[c], unsure[c])
-		if st.Audience != len(sd.campaign) {
+		s.t.Logf("campaign %s: %s, stats %+v, provider reached %d (%d by crashed invocations); in the DLQ: %d members' chunks, %d pages",
+			c, camp.Status, st, reached[c], unsure[c], len(waiting[c]), deadPages[c])
+		if st.Audience != len(sd.campaign) && deadPages[c] == 0 {
 			v.add("campaign %s: audience %d, want %d", c, st.Audience, len(sd.campaign))
 		}
 		suppressed := 0
@@ -991,31 +1028,83 @@ func (s *soak) checkCampaigns(sd seeded, v *violations) {
 		}
 		// A send made by an invocation that crashed before recording it may end recorded as
 		// failed (the retry's send was refused): only those may be missing from Sent.
-		if st.Sent > reached[c] || (st.Sent < reached[c]-unsure[c] && dead == "") {
+		if st.Sent > reached[c] || st.Sent < reached[c]-unsure[c] {
 			v.add("campaign %s: stats say %d sent, the provider accepted %d members (%d by crashed invocations)", c, st.Sent, reached[c], unsure[c])
 		}
-		if st.Pending() != 0 && dead == "" {
-			v.add("campaign %s: %d messages still pending with empty queues", c, st.Pending())
+		if deadPages[c] == 0 && st.Pending() != len(waiting[c]) {
+			v.add("campaign %s: %d messages pending, %d of them in chunks whose message is in the DLQ", c, st.Pending(), len(waiting[c]))
+			s.logUnsent(camp)
 		}
 	}
 	var lost []string
 	for _, m := range sd.campaign {
-		if promotions[m] > 0 || dead != "" {
+		if promotions[m] > 0 {
 			continue
 		}
-		refused := false
+		excused := false
 		for _, c := range sd.campaigns {
-			refused = refused || s.refused.has(c+":0:"+m)
+			excused = excused || s.refused.has(c+":0:"+m) || waiting[c][m] || deadPages[c] > 0
 		}
-		if !refused {
+		if !excused {
 			lost = append(lost, m)
 		}
 	}
 	if len(lost) > 0 {
-		v.add("%d campaign members never reached nor refused, e.g. %v", len(lost), lost[:min(5, len(lost))])
+		v.add("%d campaign members never reached, refused or in the DLQ, e.g. %v", len(lost), lost[:min(5, len(lost))])
 	}
-	if dead != "" {
-		s.t.Logf("campaign messages in a DLQ: %d bytes", len(dead))
+}
+
+// deadCampaignWork reads the campaign messages in the DLQs: per campaign, the members without
+// an outcome in chunks whose message is in the deliveries' DLQ, and the pages in the fan-out's.
+func (s *soak) deadCampaignWork() (waiting map[string]map[string]bool, pages map[string]int) {
+	waiting, pages = map[string]map[string]bool{}, map[string]int{}
+	var codes []string
+	for _, body := range s.dlq("DeliveriesDLQ") {
+		env, err := sqsmsg.Decode(body)
+		var p queues.Push
+		if err != nil || env.Type != queues.TypePush || env.Unmarshal(&p) != nil {
+			continue
+		}
+		codes = append(codes, p.Chunk)
+	}
+	chunks, err := s.clean.Chunks(context.Background(), codes)
+	must(s.t, err)
+	for _, ch := range chunks {
+		for _, m := range ch.Members {
+			if _, ok := ch.Outcomes[m]; !ok {
+				if waiting[ch.CampaignID] == nil {
+					waiting[ch.CampaignID] = map[string]bool{}
+				}
+				waiting[ch.CampaignID][m] = true
+			}
+		}
+	}
+	for _, body := range s.dlq("FanoutDLQ") {
+		env, err := sqsmsg.Decode(body)
+		var f queues.Fanout
+		if err == nil && env.Unmarshal(&f) == nil {
+			pages[f.Campaign]++
+		}
+	}
+	return waiting, pages
+}
+
+// logUnsent logs each of a campaign's chunks that is not done, to explain a pending count.
+func (s *soak) logUnsent(c promo.Campaign) {
+	pages := s.size.campaign/max(100, s.size.campaign/8) + 1
+	for page := range pages + 1 {
+		var codes []string
+		for n := range 40 {
+			codes = append(codes, promo.ChunkCode(key, store, c.ID, c.Run, page, n))
+		}
+		chunks, err := s.clean.Chunks(context.Background(), codes)
+		must(s.t, err)
+		for _, ch := range chunks {
+			if !ch.Done {
+				s.t.Logf("campaign %s page %d: chunk %s (n %d) not done: %d members (%s…), %d outcomes, not before %v",
+					c.ID, page, ch.Code, ch.N, len(ch.Members), strings.Join(ch.Members[:min(2, len(ch.Members))], ","), len(ch.Outcomes), ch.NotBefore)
+			}
+		}
 	}
 }
 
