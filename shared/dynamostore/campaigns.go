@@ -543,9 +543,10 @@ func (it chunkItem) chunk() OfferChunk {
 }
 
 // Chunks reads chunks by code, strongly, in one BatchGetItem per 100; a code never written is
-// absent from the result.
+// absent from the result, a code given twice is read once.
 func (s *Store) Chunks(ctx context.Context, codes []string) (map[string]OfferChunk, error) {
 	out := map[string]OfferChunk{}
+	codes = slices.Compact(slices.Sorted(slices.Values(codes))) // BatchGetItem refuses a key twice
 	for part := range slices.Chunk(codes, maxBatchGet) {
 		keys := make([][2]string, len(part))
 		for i, c := range part {
