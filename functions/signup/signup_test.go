@@ -26,6 +26,7 @@ import (
 	"yinling/shared/member"
 	"yinling/shared/metrics"
 	"yinling/shared/notify/outbox"
+	"yinling/shared/promo"
 	"yinling/shared/qa"
 	"yinling/shared/reminder"
 	"yinling/shared/tenant"
@@ -724,6 +725,7 @@ func TestUpdateExportErase(t *testing.T) {
 	// What the senior keeps elsewhere: a reminder with their words in it, and a seat at a
 	// doctor's session with their question — taken from a waiter by the erasure below.
 	rem, waiter, sessionID := f.activity(t, memberID)
+	pushedAt := f.promote(t, memberID)
 
 	req = testenv.WithSession(readEvent(t, "me-export"), session)
 	resp, body = f.invoke(req)
@@ -752,6 +754,11 @@ func TestUpdateExportErase(t *testing.T) {
 		bs[0].(map[string]any)["status"] != "confirmed" {
 		t.Errorf("exported bookings = %v", body["bookings"])
 	}
+	// The promotion they were sent this week, from the weekly budget's ledger.
+	if ps, _ := body["pushes"].([]any); len(ps) != 1 || ps[0].(map[string]any)["campaignId"] != "C1" ||
+		ps[0].(map[string]any)["kind"] != "promotion" || ps[0].(map[string]any)["at"] != pushedAt.Format(time.RFC3339) {
+		t.Errorf("exported pushes = %v, want campaign C1 at %v", body["pushes"], pushedAt)
+	}
 
 	req = testenv.WithSession(readEvent(t, "me-erase"), session)
 	resp, _ = f.invoke(req)
@@ -768,7 +775,9 @@ func TestUpdateExportErase(t *testing.T) {
 	if b, err := f.store.GetBooking(context.Background(), storeID, sessionID, waiter); err != nil || b.Status != qa.BookingConfirmed {
 		t.Errorf("the waiter after the erasure: %+v, %v; want confirmed", b, err)
 	}
-	// Nothing with the member's id or phone remains; the group's anonymous counts do.
+	// Nothing with the member's id or phone remains; the group's anonymous counts do, and so
+	// does the campaign's chunk, which names its recipients by id alone and expires with
+	// dynamostore.CampaignRetention (an id that, with the profile gone, points at nobody).
 	out, err := f.env.DynamoDB.Scan(context.Background(), &dynamodb.ScanInput{TableName: strPtr(f.env.TableName())})
 	if err != nil {
 		t.Fatal(err)
@@ -777,11 +786,34 @@ func TestUpdateExportErase(t *testing.T) {
 		raw, _ := json.Marshal(it)
 		s := string(raw)
 		if strings.Contains(s, memberID) || strings.Contains(s, phoneDigits) || strings.Contains(s, "13900139000") || strings.Contains(s, "王秀英") {
-			if !strings.Contains(s, "OUTBOX") { // the development outbox keeps what it "sent" for 7 days
+			if !strings.Contains(s, "OUTBOX") && !strings.Contains(s, `"offerchunk"`) { // the development outbox keeps what it "sent" for 7 days
 				t.Errorf("erasure left an item: %s", s)
+			}
+			if strings.Contains(s, `"offerchunk"`) && (strings.Contains(s, phoneDigits) || strings.Contains(s, "王秀英")) {
+				t.Errorf("a campaign chunk holds more than the member's id: %s", s)
 			}
 		}
 	}
+}
+
+// promote sends memberID a promotion, as the fan-out writes it: a chunk naming them, with the
+// send counted in their ledger. It returns when the send was counted.
+func (f *fixture) promote(t *testing.T, memberID string) time.Time {
+	t.Helper()
+	ctx := context.Background()
+	rs, err := f.store.Recipients(ctx, storeID, []string{memberID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := f.now.UTC().Truncate(time.Second)
+	ch := dynamostore.OfferChunk{Code: promo.ChunkCode([]byte("test-key"), storeID, "C1", 0, 0, 0), StoreID: storeID, CampaignID: "C1",
+		GroupID: "g1", Members: []string{memberID}, ExpiresAt: at.Add(dynamostore.CampaignRetention)}
+	err = f.store.WriteChunk(ctx, dynamostore.ChunkWrite{Chunk: ch, Recipients: []dynamostore.Recipient{rs[memberID]},
+		Kind: promo.KindPromotion, At: at, Stats: promo.Stats{Audience: 1, Queued: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return at
 }
 
 // activity gives memberID a reminder and the one seat of a doctor's session, with another member

@@ -266,6 +266,16 @@ type exportJSON struct {
 	// their words (a reminder's text, a question to a doctor) belong in their export too.
 	Reminders []exportReminder `json:"reminders"`
 	Bookings  []exportBooking  `json:"bookings"`
+	// Pushes are the campaign messages sent to the senior in the last seven days: all the
+	// weekly budget keeps.
+	Pushes []exportPush `json:"pushes"`
+}
+
+type exportPush struct {
+	Campaign string    `json:"campaignId"`
+	Kind     string    `json:"kind"`
+	Day      int       `json:"day"` // of a daily campaign, from 0
+	At       time.Time `json:"at"`
 }
 
 type exportReminder struct {
@@ -311,7 +321,10 @@ type consentRow struct {
 func toExportJSON(page dynamostore.MemberPage, history []member.Consent, act dynamostore.Activity, now time.Time) exportJSON {
 	out := exportJSON{ExportedAt: now.UTC().Truncate(time.Second), Member: toProfileJSON(page.Member, now),
 		Phone: page.Member.Phone.E164(), Memberships: []exportGroup{}, FamilyLinks: []linkJSON{}, ConsentHistory: []consentRow{},
-		Reminders: []exportReminder{}, Bookings: []exportBooking{}}
+		Reminders: []exportReminder{}, Bookings: []exportBooking{}, Pushes: []exportPush{}}
+	for _, p := range page.Pushes {
+		out.Pushes = append(out.Pushes, exportPush{Campaign: p.Campaign, Kind: string(p.Kind), Day: p.Run, At: p.At})
+	}
 	for _, r := range act.Reminders {
 		er := exportReminder{ID: r.ID, Kind: string(r.Kind), Text: r.Text, HasClip: r.ClipKey != "", Status: string(r.Status),
 			Freq: string(r.Rule.Freq), Start: r.Rule.Start, At: r.Rule.At, TimeZone: r.Location().String(),

@@ -27,8 +27,9 @@ import (
 // cancellation's does — then every booking (with its question), the member's copies and the
 // booking page links are deleted, and every reminder with its page link. key derives the page
 // tokens whose hashes key those links. Deliveries and acknowledgements hold no personal data
-// but the member's id and expire with DeliveryRetention. Run again after a failure, it deletes
-// what is left.
+// but the member's id and expire with DeliveryRetention; campaign chunks name their recipients by
+// id alone and expire with CampaignRetention (the weekly ledger of what was sent is on the
+// profile, which Erase deletes). Run again after a failure, it deletes what is left.
 func (s *Store) EraseActivity(ctx context.Context, store, memberID string, key []byte, now time.Time) error {
 	if err := s.eraseBookings(ctx, store, memberID, key, now); err != nil {
 		return err

@@ -397,6 +397,25 @@ func (r Recipient) Reached(campaign string, run int) bool {
 	})
 }
 
+// Push is one campaign message in a member's ledger.
+type Push struct {
+	At       time.Time
+	Kind     promo.Kind
+	Campaign string
+	Run      int // the day of a daily campaign, from 0
+}
+
+// pushesOf parses a ledger's entries (one that does not parse is left out).
+func pushesOf(entries []string) []Push {
+	var out []Push
+	for _, e := range entries {
+		if at, kind, c, run, ok := parsePush(e); ok {
+			out = append(out, Push{At: at, Kind: promo.Kind(kind), Campaign: c, Run: run})
+		}
+	}
+	return out
+}
+
 func pushEntry(at time.Time, k promo.Kind, campaign string, run int) string {
 	return strconv.FormatInt(at.Unix(), 10) + "#" + string(k) + "#" + campaign + "#" + strconv.Itoa(run)
 }

@@ -649,6 +649,9 @@ type MemberPage struct {
 	Links       []member.FamilyLink
 	Bookings    []MemberBooking
 	PhoneHash   string // the key of the phone lookup, which erasure removes
+	// Pushes are the campaign messages the member was sent in the last seven days (the weekly
+	// budget's ledger), oldest first.
+	Pushes []Push
 }
 
 // maxBookingsOnPage bounds the booking copies the member-page Query reads; they sort last in
@@ -686,6 +689,11 @@ func (s *Store) MemberPage(ctx context.Context, store, memberID string) (MemberP
 			}
 			p.PhoneHash = it.PhoneHash
 			found = true
+			var ledger pushItem
+			if err := attributevalue.UnmarshalMap(raw, &ledger); err != nil {
+				return MemberPage{}, wrap("member page", err)
+			}
+			p.Pushes = pushesOf(ledger.Pushes)
 		case typeMembership:
 			var it membershipItem
 			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
