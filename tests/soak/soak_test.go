@@ -277,11 +277,14 @@ func newSoak(t *testing.T) *soak {
 		BaseURL: "https://yl.example", Log: log, Now: s.clock.Now})
 	s.esc = escalator.New(escalator.Deps{Store: s.st, Deliveries: deliveries, AckChecks: checks, Ladders: ladders, Log: log, Now: s.clock.Now})
 	s.fan = fanout.New(fanout.Deps{Store: s.st, Deliveries: deliveries, Fanout: fanQ, Key: key, Log: log, Now: s.clock.Now,
-		PageSize: max(100, s.size.campaign/8), Crash: s.crasher.Hook})
+		PageSize: s.pageSize(), Crash: s.crasher.Hook})
 	s.qa = lambda.NewHandler(qahttp.New(qahttp.Deps{Store: s.st, Clips: voice.NewUploads(voiceBucket, s.clock.Now),
 		Key: key, Log: log, Now: s.clock.Now}).Handle)
 	return s
 }
+
+// pageSize is the fan-out's page: eight pages of the campaign's audience, at least 100 members.
+func (s *soak) pageSize() int { return max(100, s.size.campaign/8) }
 
 func writes() []string {
 	var ops []string
@@ -1014,7 +1017,7 @@ func (s *soak) checkCampaigns(sd seeded, v *violations) {
 	for _, c := range sd.campaigns {
 		camp, st, err := s.clean.Campaign(ctx, store, c)
 		must(s.t, err)
-		s.t.Logf("campaign %s: %s, stats %+v, provider reached %d (%d by crashed invocations); in the DLQ: %d members' chunks, %d pages",
+		s.t.Logf("campaign %s: %s, stats %+v, provider reached %d (%d by crashed invocations); waiting in chunks in the DLQ: %d members; pages in the DLQ: %d",
 			c, camp.Status, st, reached[c], unsure[c], len(waiting[c]), deadPages[c])
 		if st.Audience != len(sd.campaign) && deadPages[c] == 0 {
 			v.add("campaign %s: audience %d, want %d", c, st.Audience, len(sd.campaign))
@@ -1091,7 +1094,7 @@ func (s *soak) deadCampaignWork() (waiting map[string]map[string]bool, pages map
 
 // logUnsent logs each of a campaign's chunks that is not done, to explain a pending count.
 func (s *soak) logUnsent(c promo.Campaign) {
-	pages := s.size.campaign/max(100, s.size.campaign/8) + 1
+	pages := s.size.campaign/s.pageSize() + 1
 	for page := range pages + 1 {
 		var codes []string
 		for n := range 40 {
