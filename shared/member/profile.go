@@ -3,6 +3,7 @@ package member
 import (
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // Lambda's provided.al2023 image has no zoneinfo; members' zones must load anywhere
 	"unicode/utf8"
@@ -159,11 +160,15 @@ const maxTimeZoneLen = 64
 
 // ParseTimeZone loads the IANA time zone name (surrounding space ignored; empty is
 // DefaultTimeZone); its String() is the name to store. "Local" is refused: it would mean
-// whatever zone the server happens to run in.
+// whatever zone the server happens to run in. A zone is loaded once per process: the fan-out
+// asks for every member's, a thousand times a page.
 func ParseTimeZone(name string) (*time.Location, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
 		name = DefaultTimeZone
+	}
+	if loc, ok := zones.Load(name); ok {
+		return loc.(*time.Location), nil
 	}
 	if len(name) > maxTimeZoneLen || name == "Local" || !zoneName(name) {
 		return nil, ErrInvalidTimeZone
@@ -172,8 +177,12 @@ func ParseTimeZone(name string) (*time.Location, error) {
 	if err != nil {
 		return nil, ErrInvalidTimeZone
 	}
+	zones.Store(name, loc) // only names that load: at most the few hundred IANA zones
 	return loc, nil
 }
+
+// zones holds the locations ParseTimeZone loaded, by name (a *time.Location is immutable).
+var zones sync.Map
 
 // zoneName reports whether s has only the characters of IANA names, so nothing that looks like
 // a path reaches the loader.
