@@ -221,12 +221,11 @@ func (h *Handler) fill(ctx context.Context, msg queues.Fanout, fc dynamostore.Fa
 		return "", err
 	}
 	if p.reached > 0 {
-		// Members the run has counted already, in no chunk read above: reached through another
-		// of the audience's groups — or in chunks of this page that a copy of this message wrote
-		// after that read (or without its being read: a first delivery does not look). A copy
-		// that crashed before enqueuing its chunks leaves them to this one, so look again: the
-		// ledgers and their chunk are written at once, so every chunk whose members plan saw
-		// counted is found now.
+		// Members the run counted already, in no chunk read above: reached through another of
+		// the audience's groups, or in chunks of this page that a copy of this message wrote
+		// (and may have crashed before enqueuing). A chunk and its ledgers are written at once,
+		// so this second look finds every such chunk; finding one, start over as a redelivery,
+		// which enqueues it.
 		again, err := h.written(ctx, msg, c)
 		if err != nil {
 			return "", err
