@@ -238,6 +238,20 @@ func (s *isoStack) signup(t *testing.T, d *tenantData, code, name, phone string)
 // broadcast, doctor, Q&A session with a booking, campaign, invite and referral codes — so that
 // every kind of id the routes name exists. join is the store's group's join code ("" creates a
 // group).
+// seedDemo seeds the demo store (tenant 甲) with a staff token of its manager, as the tests
+// that need one store's live data have it; it returns the data and the shift of its sample times.
+func (s *isoStack) seedDemo(t *testing.T) (*tenantData, time.Duration) {
+	t.Helper()
+	tok, err := mintStaffToken(s.iss, demoStoreID, "manager", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &tenantData{label: "甲", staff: tok}
+	shift := isolation.Shift(time.Now())
+	s.seed(t, a, "甲秀英", "138 0013 8000", shift)
+	return a, shift
+}
+
 func (s *isoStack) seed(t *testing.T, d *tenantData, name, phone string, shift time.Duration) {
 	t.Helper()
 	d.objects = isolation.Objects{}
@@ -816,14 +830,7 @@ func TestPageSecurityHeaders(t *testing.T) {
 	}
 	t.Logf("security headers: %d pages checked", pages)
 
-	a := &tenantData{label: "甲", staff: func() string {
-		tok, err := mintStaffToken(s.iss, demoStoreID, "manager", time.Hour)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tok
-	}()}
-	s.seed(t, a, "甲秀英", "138 0013 8000", isolation.Shift(time.Now()))
+	a, _ := s.seedDemo(t)
 	for _, p := range []string{"/api/family/" + a.links[0], "/api/family/" + a.links[0] + "/reminders"} {
 		got := s.do(t, "127.0.0.1", "GET", p, nil, "", nil)
 		if got.status != http.StatusOK {
@@ -842,13 +849,7 @@ func TestPageSecurityHeaders(t *testing.T) {
 // field) refuses a limit over its maximum with 400 invalid_limit.
 func TestRequestCaps(t *testing.T) {
 	s := startIsoStack(t)
-	tok, err := mintStaffToken(s.iss, demoStoreID, "manager", time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := &tenantData{label: "甲", staff: tok}
-	shift := isolation.Shift(time.Now())
-	s.seed(t, a, "甲秀英", "138 0013 8000", shift)
+	a, shift := s.seedDemo(t)
 	targets := s.targets(t)
 	own := func(tg isolation.Target, h http.Header) string {
 		switch routeClass(tg) {
@@ -933,12 +934,7 @@ func TestRequestCaps(t *testing.T) {
 // logged only.
 func TestCapabilityGuessingIsLimited(t *testing.T) {
 	s := startIsoStack(t)
-	tok, err := mintStaffToken(s.iss, demoStoreID, "manager", time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := &tenantData{label: "甲", staff: tok}
-	s.seed(t, a, "甲秀英", "138 0013 8000", isolation.Shift(time.Now()))
+	a, _ := s.seedDemo(t)
 	for i, route := range []struct {
 		prefix string
 		must   bool

@@ -259,13 +259,7 @@ type routeSpecial struct {
 func newCallsFixture(t *testing.T, s *isoStack, tmpl *sam.Template) *callsFixture {
 	t.Helper()
 	ctx := context.Background()
-	tok, err := mintStaffToken(s.iss, demoStoreID, "manager", time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := &tenantData{label: "甲", staff: tok}
-	shift := isolation.Shift(time.Now())
-	s.seed(t, a, "甲秀英", "138 0013 8000", shift)
+	a, shift := s.seedDemo(t)
 	f := &callsFixture{s: s, a: a, shift: shift, tokens: map[string]string{}, special: map[string]routeSpecial{}}
 	staff, me := bearer(a.staff), sessionHdr(a.session)
 	objs := a.objects
