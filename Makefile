@@ -50,8 +50,8 @@ dev: deps ## run the whole stack on 127.0.0.1:$(PORT) (FRESH=1: empty table; TIC
 test: export YINLING_LOG_CAPTURE = $(CURDIR)/.local/logs
 test: deps lint ## everything CI runs: lint, unit + integration tests against the emulators, the page audit, the long soak (3 seeds), a short fuzz
 	@rm -rf .local/logs
-	@# cmd/local's browser tests alone take 7–10 minutes on 2 cores: past go test's default
-	@# 10-minute limit per package once the machine is busy.
+	@# cmd/local's browser flows take about 7 minutes under -race on 2 cores, near go test's
+	@# default 10-minute limit per package.
 	$(LOCAL) test -- go test -race -count=1 -timeout 40m -skip '^$(AUDIT_TEST)$$' ./...
 	@$(MAKE) --no-print-directory audit
 	$(LOCAL) logscan .local/logs
