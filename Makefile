@@ -61,8 +61,8 @@ test: deps lint ## everything CI runs: lint, unit + integration tests against th
 # The page audit runs alone, after the package tests: Lighthouse simulates a phone by scaling the
 # CPU time it observes, so a neighbouring package's work counts as the page's (a page scoring 100
 # with 16 ms of blocking time on a quiet machine scored 92 with 350 ms beside go test ./...). It
-# runs without -race, as the pages' server runs in Lambda; every route it calls is also run under
-# -race by the package tests. AUDIT_PAGES=me,family narrows it while one page is being fixed.
+# runs without -race, as the web function runs in Lambda; every route it calls also runs under
+# -race in the package tests. AUDIT_PAGES=me,family narrows it while one page is being fixed.
 AUDIT_TEST := TestAuditPagesInBrowser
 
 .PHONY: audit
