@@ -234,10 +234,6 @@ func (s *isoStack) signup(t *testing.T, d *tenantData, code, name, phone string)
 	return id, isoStr(v, "token")
 }
 
-// seed fills a store through the API — group, member with session, family links, reminders, a
-// broadcast, doctor, Q&A session with a booking, campaign, invite and referral codes — so that
-// every kind of id the routes name exists. join is the store's group's join code ("" creates a
-// group).
 // seedDemo seeds the demo store (tenant 甲) with a staff token of its manager, as the tests
 // that need one store's live data have it; it returns the data and the shift of its sample times.
 func (s *isoStack) seedDemo(t *testing.T) (*tenantData, time.Duration) {
@@ -252,6 +248,10 @@ func (s *isoStack) seedDemo(t *testing.T) (*tenantData, time.Duration) {
 	return a, shift
 }
 
+// seed fills a store through the API — group, member with session, family links, reminders, a
+// broadcast, doctor, Q&A session with a booking, campaign, invite and referral codes — so that
+// every kind of id the routes name exists; name and phone are the member's, and shift moves the
+// sample times (isolation.Shift).
 func (s *isoStack) seed(t *testing.T, d *tenantData, name, phone string, shift time.Duration) {
 	t.Helper()
 	d.objects = isolation.Objects{}

@@ -286,13 +286,14 @@ func (h *Handler) robot(ctx context.Context, msg queues.Fanout, c promo.Campaign
 	return h.enqueue(ctx, []dynamostore.OfferChunk{ch})
 }
 
-// maxChunksPerPage bounds the chunk codes a redelivered page looks for: a page of 1,000 makes
-// 11 chunks to send now, a few held back by quiet hours, and at most one of suppressions only.
-const maxChunksPerPage = 40
+// MaxChunksPerPage bounds the chunk codes a redelivered page looks for (promo.ChunkCode's n, from
+// 0): a page of 1,000 makes 11 chunks to send now, a few held back by quiet hours, and at most
+// one of suppressions only.
+const MaxChunksPerPage = 40
 
 // written reads the chunks a page wrote before.
 func (h *Handler) written(ctx context.Context, msg queues.Fanout, c promo.Campaign) (map[string]dynamostore.OfferChunk, error) {
-	codes := make([]string, maxChunksPerPage)
+	codes := make([]string, MaxChunksPerPage)
 	for n := range codes {
 		codes[n] = promo.ChunkCode(h.d.Key, msg.Store, c.ID, c.Run, msg.Page, n)
 	}

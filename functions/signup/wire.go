@@ -266,8 +266,8 @@ type exportJSON struct {
 	// their words (a reminder's text, a question to a doctor) belong in their export too.
 	Reminders []exportReminder `json:"reminders"`
 	Bookings  []exportBooking  `json:"bookings"`
-	// Pushes are the campaign messages sent to the senior in the last seven days: all the
-	// weekly budget keeps.
+	// Pushes are the campaign messages the weekly budget's ledger holds: those sent within
+	// seven days of the latest one, which is all the store keeps of them by member.
 	Pushes []exportPush `json:"pushes"`
 }
 

@@ -440,6 +440,12 @@ type pushItem struct {
 	OptedOutAt *time.Time `dynamodbav:"OptedOutAt,omitempty"`
 }
 
+// profileItem is a profile item read whole, in one decoding: the member and their push ledger.
+type profileItem struct {
+	memberItem
+	pushItem
+}
+
 // Recipients reads the profiles of up to 100 members in one BatchGetItem, strongly. A member
 // erased since is absent.
 func (s *Store) Recipients(ctx context.Context, store string, ids []string) (map[string]Recipient, error) {
@@ -464,19 +470,15 @@ func (s *Store) Recipients(ctx context.Context, store string, ids []string) (map
 }
 
 func (s *Store) recipientFrom(ctx context.Context, raw map[string]types.AttributeValue) (Recipient, error) {
-	var it memberItem
+	var it profileItem
 	if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
 		return Recipient{}, err
 	}
-	m, err := s.memberFrom(ctx, it)
+	m, err := s.memberFrom(ctx, it.memberItem)
 	if err != nil {
 		return Recipient{}, err
 	}
-	var p pushItem
-	if err := attributevalue.UnmarshalMap(raw, &p); err != nil {
-		return Recipient{}, err
-	}
-	return Recipient{Member: m, OptedOut: p.OptedOutAt != nil, pushes: p.Pushes, rev: p.PushRev}, nil
+	return Recipient{Member: m, OptedOut: it.OptedOutAt != nil, pushes: it.Pushes, rev: it.PushRev}, nil
 }
 
 // OfferChunk is one delivery chunk of a campaign run: up to MaxChunk members to contact through

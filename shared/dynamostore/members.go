@@ -649,8 +649,8 @@ type MemberPage struct {
 	Links       []member.FamilyLink
 	Bookings    []MemberBooking
 	PhoneHash   string // the key of the phone lookup, which erasure removes
-	// Pushes are the campaign messages the member was sent in the last seven days (the weekly
-	// budget's ledger), oldest first.
+	// Pushes are the campaign messages the weekly budget's ledger holds, oldest first: those sent
+	// within seven days of the latest (a send drops the older ones as it is counted).
 	Pushes []Push
 }
 
@@ -680,20 +680,16 @@ func (s *Store) MemberPage(ctx context.Context, store, memberID string) (MemberP
 		}
 		switch t.T {
 		case typeMember:
-			var it memberItem
+			var it profileItem
 			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
 				return MemberPage{}, wrap("member page", err)
 			}
-			if p.Member, err = s.memberFrom(ctx, it); err != nil {
+			if p.Member, err = s.memberFrom(ctx, it.memberItem); err != nil {
 				return MemberPage{}, err
 			}
 			p.PhoneHash = it.PhoneHash
+			p.Pushes = pushesOf(it.Pushes)
 			found = true
-			var ledger pushItem
-			if err := attributevalue.UnmarshalMap(raw, &ledger); err != nil {
-				return MemberPage{}, wrap("member page", err)
-			}
-			p.Pushes = pushesOf(ledger.Pushes)
 		case typeMembership:
 			var it membershipItem
 			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {

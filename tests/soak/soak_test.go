@@ -1085,7 +1085,7 @@ func (s *soak) deadCampaignWork() (waiting map[string]map[string]bool, pages map
 	for _, body := range s.dlq("FanoutDLQ") {
 		env, err := sqsmsg.Decode(body)
 		var f queues.Fanout
-		if err == nil && env.Unmarshal(&f) == nil {
+		if err == nil && env.Type == queues.TypeFanout && env.Unmarshal(&f) == nil {
 			pages[f.Campaign]++
 		}
 	}
@@ -1094,10 +1094,10 @@ func (s *soak) deadCampaignWork() (waiting map[string]map[string]bool, pages map
 
 // logUnsent logs each of a campaign's chunks that is not done, to explain a pending count.
 func (s *soak) logUnsent(c promo.Campaign) {
-	pages := s.size.campaign/s.pageSize() + 1
-	for page := range pages + 1 {
+	pages := s.size.campaign/s.pageSize() + 1 // and one more, empty when the size divides
+	for page := range pages {
 		var codes []string
-		for n := range 40 {
+		for n := range fanout.MaxChunksPerPage {
 			codes = append(codes, promo.ChunkCode(key, store, c.ID, c.Run, page, n))
 		}
 		chunks, err := s.clean.Chunks(context.Background(), codes)
